@@ -1,0 +1,157 @@
+"""The MCP adapter: tools of `mcp` exposes on the official SDK's low-level `Server`.
+
+Streamable HTTP at `/mcp` and `/` (both plain routes: a mount would answer `/mcp` with a
+redirect that breaks clients). The SDK does not validate arguments: `Signature` does,
+and every failure a model should read comes back as an `isError` result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from mcp.server.context import ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+
+from naftiko_runtime.adapters.asgi import Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
+from naftiko_runtime.engine import Action, Success
+from naftiko_runtime.errors import CallError, UpstreamAnswer
+
+logger = logging.getLogger("naftiko.mcp")
+
+MCP_PATHS = frozenset({"/mcp", "/mcp/", "/"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class McpSettings:
+    stateless: bool = False
+    json_response: bool = False
+
+
+def tool_definition(action: Action) -> types.Tool:
+    hints = action.hints
+    return types.Tool(
+        name=action.name,
+        title=action.title,
+        description=action.description,
+        input_schema=action.signature.input_schema(),
+        annotations=types.ToolAnnotations(
+            title=action.title,
+            read_only_hint=hints.read_only,
+            destructive_hint=hints.destructive,
+            idempotent_hint=hints.idempotent,
+            open_world_hint=hints.open_world,
+        ),
+    )
+
+
+def error_result(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+async def call_action(action: Action, arguments: dict[str, Any] | None) -> types.CallToolResult:
+    """Validate, invoke and render one tool call; never raises for a call-level failure."""
+    try:
+        validated = action.signature.validate(arguments or {})
+        outcome = await action.invoke(validated)
+    except CallError as error:
+        return error_result(_describe(error))
+    except Exception:
+        logger.exception("tool %s failed unexpectedly", action.name)
+        return error_result(f"tool {action.name} failed inside the runtime; see the server log")
+    if isinstance(outcome, UpstreamAnswer):
+        return error_result(f"upstream {outcome.operation} answered HTTP {outcome.status}: {outcome.message()}")
+    assert isinstance(outcome, Success)
+    value = outcome.value
+    text = outcome.raw_json.decode("utf-8", "replace") if outcome.raw_json is not None else json.dumps(value)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)],
+        structured_content=value if isinstance(value, dict) else None,
+    )
+
+
+def _describe(error: CallError) -> str:
+    if error.problems:
+        listed = "; ".join(f"{p.location}: {p.message}" for p in error.problems)
+        return f"invalid arguments: {listed}"
+    return f"{error.title} ({error.status}): {error.detail}"
+
+
+class McpAdapter:
+    """One MCP server (one or more `mcp` exposes merged) as an ASGI app with its lifespan."""
+
+    def __init__(
+        self,
+        name: str,
+        actions: Sequence[Action],
+        health: Health,
+        *,
+        instructions: str | None = None,
+        host: str = "127.0.0.1",
+        settings: McpSettings = McpSettings(),
+        version: str = "",
+    ) -> None:
+        self._actions = {action.name: action for action in actions}
+        self._health = health
+        listing = types.ListToolsResult(tools=[tool_definition(action) for action in actions])
+        schemas = {action.name: action.signature.input_schema() for action in actions}
+
+        async def list_tools(
+            _ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
+        ) -> types.ListToolsResult:
+            return listing
+
+        async def call_tool(_ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+            action = self._actions.get(params.name)
+            if action is None:
+                raise MCPError(types.INVALID_PARAMS, f"unknown tool: {params.name}")
+            return await call_action(action, params.arguments)
+
+        self.server: Server[Any] = Server(
+            name,
+            version=version,
+            instructions=instructions,
+            on_list_tools=list_tools,
+            on_call_tool=call_tool,
+            get_tool_input_schema=schemas.get,
+        )
+        security = None
+        if host in LOOPBACK_HOSTS:
+            security = TransportSecuritySettings(
+                enable_dns_rebinding_protection=True,
+                allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"],
+                allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+            )
+        self.session_manager = StreamableHTTPSessionManager(
+            app=self.server,
+            json_response=settings.json_response,
+            stateless=settings.stateless,
+            security_settings=security,
+        )
+        self._transport = StreamableHTTPASGIApp(self.session_manager)
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        async with self.session_manager.run():
+            yield
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path in MCP_PATHS:
+            await self._transport(scope, receive, send)
+        elif path in HEALTH_PATHS:
+            await self._health(scope, receive, send)
+        else:
+            await send_problem(send, problem(404, "Not Found", f"no such path {path}; the MCP endpoint is /mcp"))

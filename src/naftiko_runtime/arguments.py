@@ -1,0 +1,298 @@
+"""The arguments of a route or tool, defined once for both adapters.
+
+A `with` entry `X: rest.Y` (or `tools.Y`, `<expose-namespace>.Y`) means the caller's
+argument `Y` feeds upstream parameter `X`. A route's or tool's arguments are its declared
+`inputParameters` when it has any; otherwise every `Y` named in `with`, plus the consumed
+operation's parameters not named in `with` (passed through by name), plus any placeholder
+of the consumed path no parameter declares. Type, description and required-ness come from
+the consumed parameter; path parameters are always required.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from naftiko_runtime.consumer.operation import ConsumedParameter, UpstreamOperation
+from naftiko_runtime.errors import Problem, invalid_arguments
+from naftiko_runtime.spec.dialects import PathPlaceholder, argument_reference, param_key
+from naftiko_runtime.spec.models import InputParameter
+from naftiko_runtime.templates import Template, is_template
+
+Source = Literal["path", "query", "header", "cookie", "body", "body_field"]
+JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass(slots=True)
+class Argument:
+    name: str
+    type: str = "string"
+    description: str | None = None
+    required: bool = False
+    pattern: str | None = None
+    # Where a REST caller puts it; MCP callers always pass it in the arguments object.
+    source: Source = "query"
+    route_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return param_key(self.name)
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.type}
+        if self.type == "array":
+            schema["items"] = {}
+        if self.description:
+            schema["description"] = self.description
+        if self.pattern and self.type == "string":
+            schema["pattern"] = self.pattern
+        return schema
+
+
+@dataclass(slots=True)
+class Feed:
+    """How one upstream parameter gets its value: from an argument, a template or a literal."""
+
+    target_key: str
+    argument_key: str | None = None
+    template: Template | None = None
+    literal: Any = None
+
+
+@dataclass(slots=True)
+class Signature:
+    arguments: list[Argument]
+    feeds: list[Feed]
+    by_key: dict[str, Argument] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.by_key = {argument.key: argument for argument in self.arguments}
+
+    def input_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {argument.name: argument.json_schema() for argument in self.arguments},
+            "required": [argument.name for argument in self.arguments if argument.required],
+            "additionalProperties": False,
+        }
+
+    def validate(self, given: Mapping[str, Any], *, where: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Coerce and check the caller's arguments; key them by `param_key`. Raises `CallError` 400."""
+        problems: list[Problem] = []
+        values: dict[str, Any] = {}
+        for name, raw in given.items():
+            argument = self.by_key.get(param_key(name))
+            label = _label(argument.source if argument else None, name, where)
+            if argument is None:
+                problems.append(Problem(label, "unknown argument"))
+                continue
+            if raw is None:
+                continue
+            try:
+                values[argument.key] = coerce(raw, argument.type)
+            except ValueError as exc:
+                problems.append(Problem(label, str(exc)))
+                continue
+            if argument.pattern and isinstance(values[argument.key], str):
+                if re.search(argument.pattern, values[argument.key]) is None:
+                    problems.append(Problem(label, f"does not match pattern {argument.pattern}"))
+        for argument in self.arguments:
+            if argument.required and argument.key not in values and not _failed(problems, argument, where):
+                problems.append(Problem(_label(argument.source, argument.name, where), "required argument is missing"))
+        if problems:
+            raise invalid_arguments(problems)
+        return values
+
+    def upstream_values(self, arguments: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Upstream parameter values keyed by `param_key`: arguments passed through, then `with` feeds."""
+        values = dict(arguments)
+        context: dict[str, Any] | None = None
+        for feed in self.feeds:
+            if feed.argument_key is not None:
+                if feed.argument_key in arguments:
+                    values[feed.target_key] = arguments[feed.argument_key]
+                elif feed.target_key != feed.argument_key:
+                    values.pop(feed.target_key, None)
+            elif feed.template is not None:
+                if context is None:
+                    context = {**variables, **{a.name: arguments[a.key] for a in self.arguments if a.key in arguments}}
+                values[feed.target_key] = feed.template.render(context)
+            else:
+                values[feed.target_key] = feed.literal
+        return values
+
+
+def _label(source: str | None, name: str, where: Mapping[str, str] | None) -> str:
+    if where is None:
+        return name
+    return f"{where.get(source or '', source or 'arguments')}.{name}"
+
+
+def _failed(problems: list[Problem], argument: Argument, where: Mapping[str, str] | None) -> bool:
+    return any(problem.location.endswith("." + argument.name) or problem.location == argument.name for problem in problems)
+
+
+def coerce(value: Any, json_type: str) -> Any:
+    """The value as `json_type` when that loses nothing; ValueError saying why otherwise."""
+    if json_type == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float) and math.isfinite(value):
+            return str(value)
+    elif json_type == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _INTEGER.match(value.strip()):
+            return int(value)
+    elif json_type == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+            else:
+                if math.isfinite(number):
+                    return int(number) if _INTEGER.match(value.strip()) else number
+    elif json_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    elif json_type == "object":
+        if isinstance(value, dict):
+            return value
+    elif json_type == "array":
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return [value]
+    else:
+        return value
+    return _refuse(value, json_type)
+
+
+def _refuse(value: Any, json_type: str) -> Any:
+    kind = "null" if value is None else type(value).__name__.replace("dict", "object").replace("list", "array")
+    kind = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(kind, kind)
+    raise ValueError(f"expected {json_type}, got {kind}")
+
+
+def derive_signature(
+    *,
+    expose_namespace: str,
+    declared: Sequence[InputParameter],
+    with_map: Mapping[str, Any],
+    target: UpstreamOperation | None,
+    route_placeholders: Sequence[str] = (),
+    declared_required_default: bool = True,
+) -> Signature:
+    feeds: list[Feed] = []
+    warnings: list[str] = []
+    referenced: dict[str, list[ConsumedParameter | None]] = {}
+    template_names: list[str] = []
+    for target_name, value in with_map.items():
+        target_key = param_key(target_name)
+        consumed = target.parameter(target_key) if target else None
+        if target is not None and consumed is None and target_key not in target.placeholder_keys():
+            warnings.append(f"'with' key '{target_name}' names no parameter of {target.ref}")
+        reference = argument_reference(value, expose_namespace)
+        if reference is not None:
+            feeds.append(Feed(target_key, argument_key=param_key(reference)))
+            referenced.setdefault(reference, []).append(consumed)
+        elif is_template(value):
+            template = Template(value)
+            feeds.append(Feed(target_key, template=template))
+            template_names.extend(name for name in template.variables if "." not in name)
+        else:
+            feeds.append(Feed(target_key, literal=value))
+
+    arguments: dict[str, Argument] = {}
+    if declared:
+        for parameter in declared:
+            argument = _declared_argument(parameter, declared_required_default)
+            arguments.setdefault(argument.key, argument)
+        for name in referenced:
+            if param_key(name) not in arguments:
+                warnings.append(f"'with' refers to argument '{name}', which is not declared in inputParameters")
+    else:
+        for name, consumed_list in referenced.items():
+            _merge(arguments, _argument_from_consumed(name, consumed_list))
+        fed = {feed.target_key for feed in feeds}
+        if target is not None:
+            for consumed in target.parameters:
+                if consumed.key not in fed and not consumed.has_fixed_value and consumed.location != "environment":
+                    _merge(arguments, _argument_from_consumed(consumed.name, [consumed]))
+            declared_keys = {consumed.key for consumed in target.parameters}
+            for part_key, part_name in _placeholders(target):
+                if part_key not in declared_keys and part_key not in fed:
+                    _merge(arguments, Argument(part_name, required=True, source="path"))
+        for name in template_names:
+            if param_key(name) not in arguments:
+                _merge(arguments, Argument(name, required=True))
+    route_keys = {param_key(name): name for name in route_placeholders}
+    for key, name in route_keys.items():
+        if key not in arguments:
+            arguments[key] = Argument(name, required=True, source="path")
+    for argument in arguments.values():
+        if argument.key in route_keys:
+            argument.source, argument.route_name, argument.required = "path", route_keys[argument.key], True
+    return Signature(list(arguments.values()), feeds, warnings=warnings)
+
+
+def _placeholders(target: UpstreamOperation) -> list[tuple[str, str]]:
+    return [(part.key, part.name) for part in target.path_parts if isinstance(part, PathPlaceholder)]
+
+
+def _merge(arguments: dict[str, Argument], argument: Argument) -> None:
+    existing = arguments.get(argument.key)
+    if existing is None:
+        arguments[argument.key] = argument
+    else:
+        existing.required = existing.required or argument.required
+
+
+def _declared_argument(parameter: InputParameter, required_default: bool) -> Argument:
+    location = parameter.location or "query"
+    source: Source = location if location in ("path", "query", "header", "cookie") else "body_field"  # type: ignore[assignment]
+    if location == "body" and param_key(parameter.name) == "body":
+        source = "body"
+    return Argument(
+        name=parameter.name,
+        type=parameter.type or "string",
+        description=parameter.description,
+        required=parameter.required if parameter.required is not None else (required_default or location == "path"),
+        pattern=parameter.pattern,
+        source=source,
+    )
+
+
+def _argument_from_consumed(name: str, consumed_list: Sequence[ConsumedParameter | None]) -> Argument:
+    consumed = next((item for item in consumed_list if item is not None), None)
+    if consumed is None:
+        return Argument(name, required=False)
+    source: Source
+    if consumed.location == "body":
+        source = "body" if consumed.whole_body else "body_field"
+    elif consumed.location in ("header", "cookie", "query"):
+        source = consumed.location  # type: ignore[assignment]
+    else:
+        source = "query"
+    json_type = consumed.type if consumed.type in JSON_TYPES else ("object" if consumed.whole_body else "string")
+    return Argument(
+        name=name,
+        type=json_type,
+        description=consumed.description,
+        required=consumed.required or consumed.location == "path",
+        source=source,
+    )

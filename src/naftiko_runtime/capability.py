@@ -1,0 +1,306 @@
+"""A capability file compiled into upstream operations and adapters of actions.
+
+This is load time: everything the request path needs is resolved here, and every
+cross-check (calls resolve, `with` names real parameters, ports are not claimed twice)
+becomes a diagnostic with a place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from naftiko_runtime.arguments import derive_signature
+from naftiko_runtime.binds import BindError, Variables, resolve_binds
+from naftiko_runtime.consumer.operation import UpstreamOperation, compile_operation
+from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Severity
+from naftiko_runtime.engine import Action, Hints
+from naftiko_runtime.errors import CallError
+from naftiko_runtime.mapping import MappingError, compile_outputs
+from naftiko_runtime.spec.dialects import path_placeholders
+from naftiko_runtime.spec.loader import LoadedDocument, load_document
+from naftiko_runtime.spec.models import ExposedOperationBase, ExposesMcp, ExposesRest, McpTool
+
+AdapterType = Literal["rest", "mcp"]
+DEFAULT_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    base_uris: Mapping[str, str] = field(default_factory=dict)
+    mock: bool = False
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(slots=True)
+class Adapter:
+    type: AdapterType
+    namespace: str
+    declared_port: int | None
+    address: str | None
+    description: str | None
+    actions: list[Action]
+    capability: CompiledCapability
+
+
+@dataclass(slots=True)
+class CompiledCapability:
+    loaded: LoadedDocument
+    variables: Variables
+    operations: dict[str, UpstreamOperation]
+    adapters: list[Adapter] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.loaded.path
+
+    @property
+    def label(self) -> str:
+        info = self.loaded.document.info
+        return (info.label if info and info.label else None) or self.path.stem
+
+    def not_ready(self) -> list[str]:
+        """What keeps calls from working: missing variables, namespaces without a base URI."""
+        reasons: dict[str, None] = {}
+        for operation in self.operations.values():
+            for variable in operation.missing_variables:
+                reasons[f"missing variable {variable}"] = None
+            if not operation.base_uri:
+                reasons[f"no baseUri for consumes namespace {operation.namespace}"] = None
+        return list(reasons)
+
+    def namespaces(self) -> list[str]:
+        return list(dict.fromkeys(operation.namespace for operation in self.operations.values()))
+
+
+def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> CompiledCapability:
+    """Load, normalise and compile one capability file. Raises `CapabilityError` on errors."""
+    loaded = load_document(path)
+    diagnostics = list(loaded.diagnostics)
+    document = loaded.document
+    capability = document.capability
+    environ = options.environ if options.environ is not None else os.environ
+    binds = [*document.binds, *(capability.binds if capability else [])]
+    try:
+        variables = resolve_binds(binds, environ, path.parent)
+    except BindError as exc:
+        raise CapabilityError([*diagnostics, _error(loaded, str(exc), ("binds",))]) from None
+
+    operations: dict[str, UpstreamOperation] = {}
+    if capability is not None:
+        for c_index, consumes in enumerate(capability.consumes):
+            if not consumes.base_uri and consumes.namespace not in options.base_uris and not options.mock:
+                diagnostics.append(
+                    _warning(
+                        loaded,
+                        f"consumes '{consumes.namespace}' has an empty baseUri: its calls answer 503 until "
+                        f"--base-uri {consumes.namespace}=URL is given",
+                        ("capability", "consumes", c_index, "baseUri"),
+                    )
+                )
+            for r_index, resource in enumerate(consumes.resources):
+                for o_index, operation in enumerate(resource.operations):
+                    compiled = compile_operation(
+                        consumes,
+                        resource,
+                        operation,
+                        variables,
+                        base_uri=options.base_uris.get(consumes.namespace),
+                        mock=options.mock,
+                    )
+                    if compiled.ref in operations:
+                        diagnostics.append(
+                            _warning(
+                                loaded,
+                                f"operation '{compiled.ref}' is defined twice; the first one is used",
+                                ("capability", "consumes", c_index, "resources", r_index, "operations", o_index),
+                            )
+                        )
+                        continue
+                    operations[compiled.ref] = compiled
+    compiled_capability = CompiledCapability(loaded, variables, operations, diagnostics=diagnostics)
+    if capability is not None:
+        for e_index, expose in enumerate(capability.exposes):
+            field_path: FieldPath = ("capability", "exposes", e_index)
+            if isinstance(expose, ExposesRest):
+                actions = _rest_actions(compiled_capability, expose, field_path)
+            else:
+                actions = _mcp_actions(compiled_capability, expose, field_path)
+            compiled_capability.adapters.append(
+                Adapter(
+                    type=expose.type,
+                    namespace=expose.namespace,
+                    declared_port=expose.port,
+                    address=expose.address,
+                    description=expose.description,
+                    actions=actions,
+                    capability=compiled_capability,
+                )
+            )
+        _check_ports(compiled_capability)
+    for variable in dict.fromkeys(v for op in operations.values() for v in op.missing_variables):
+        diagnostics.append(
+            _warning(
+                loaded,
+                f"variable {variable} is not set: calls that need it answer 503 until it is",
+                ("binds",),
+                code="missing-variable",
+            )
+        )
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise CapabilityError(diagnostics)
+    return compiled_capability
+
+
+def _rest_actions(capability: CompiledCapability, expose: ExposesRest, where: FieldPath) -> list[Action]:
+    actions = []
+    for r_index, resource in enumerate(expose.resources):
+        placeholders = path_placeholders(resource.path)
+        for o_index, operation in enumerate(resource.operations):
+            field_path = (*where, "resources", r_index, "operations", o_index)
+            declared = [*resource.input_parameters, *operation.input_parameters]
+            action = _action(
+                capability,
+                "route",
+                expose.namespace,
+                f"{operation.method} {resource.path}",
+                operation,
+                declared,
+                field_path,
+                placeholders,
+                required_default=False,
+            )
+            action.method = operation.method
+            action.path = resource.path
+            action.description = operation.description or resource.description
+            actions.append(action)
+    return actions
+
+
+def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: FieldPath) -> list[Action]:
+    actions = []
+    for t_index, tool in enumerate(expose.tools):
+        field_path = (*where, "tools", t_index)
+        action = _action(
+            capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ()
+        )
+        action.title = tool.label
+        action.description = tool.description
+        action.hints = _hints(tool, action.target)
+        actions.append(action)
+    return actions
+
+
+def _hints(tool: McpTool, target: UpstreamOperation | None) -> Hints:
+    method = target.method if target else "POST"
+    read_only_default = method == "GET"
+    given = tool.hints
+    read_only = given.read_only if given and given.read_only is not None else read_only_default
+    return Hints(
+        read_only=read_only,
+        destructive=given.destructive
+        if given and given.destructive is not None
+        else (method == "DELETE" and not read_only),
+        idempotent=given.idempotent
+        if given and given.idempotent is not None
+        else method in ("GET", "PUT", "DELETE"),
+        open_world=given.open_world if given and given.open_world is not None else True,
+    )
+
+
+def _action(
+    capability: CompiledCapability,
+    kind: Literal["route", "tool"],
+    namespace: str,
+    name: str,
+    spec: ExposedOperationBase,
+    declared: list,  # type: ignore[type-arg]
+    field_path: FieldPath,
+    placeholders: tuple[str, ...] | list[str],
+    required_default: bool = True,
+) -> Action:
+    loaded = capability.loaded
+    target: UpstreamOperation | None = None
+    unresolved: CallError | None = None
+    if spec.call:
+        target = capability.operations.get(spec.call)
+        if target is None:
+            capability.diagnostics.append(
+                _warning(
+                    loaded,
+                    f"{kind} '{name}' calls '{spec.call}', which this file does not define; "
+                    "it answers an error when called",
+                    (*field_path, "call"),
+                    code="unresolved-call",
+                )
+            )
+            unresolved = CallError(
+                501, "Not Implemented", f"{kind} '{name}' calls '{spec.call}', which the capability does not define"
+            )
+    else:
+        capability.diagnostics.append(
+            _warning(loaded, f"{kind} '{name}' has no 'call'; it answers an error when called", field_path)
+        )
+        unresolved = CallError(501, "Not Implemented", f"{kind} '{name}' has no upstream call")
+    signature = derive_signature(
+        expose_namespace=namespace,
+        declared=declared,
+        with_map=spec.with_,
+        target=target,
+        route_placeholders=placeholders,
+        declared_required_default=required_default,
+    )
+    for message in signature.warnings:
+        severity = Severity.ERROR if "not declared in inputParameters" in message else Severity.WARNING
+        capability.diagnostics.append(
+            Diagnostic(severity, f"{kind} '{name}': {message}", loaded.locate((*field_path, "with")), (*field_path, "with"))
+        )
+    try:
+        output = compile_outputs(spec.output_parameters)
+    except MappingError as exc:
+        capability.diagnostics.append(_error(loaded, str(exc), (*field_path, "outputParameters")))
+        output = compile_outputs([])
+    return Action(
+        kind=kind,
+        adapter=namespace,
+        name=name,
+        signature=signature,
+        output=output,
+        location=loaded.locate(field_path),
+        target=target,
+        unresolved=unresolved,
+    )
+
+
+def _check_ports(capability: CompiledCapability) -> None:
+    claimed: dict[int, int] = {}
+    document = capability.loaded.document
+    assert document.capability is not None
+    for index, adapter in enumerate(capability.adapters):
+        port = adapter.declared_port
+        if port is None or port == 0:
+            continue
+        if port in claimed:
+            first = capability.adapters[claimed[port]]
+            capability.diagnostics.append(
+                _error(
+                    capability.loaded,
+                    f"adapters '{first.namespace}' and '{adapter.namespace}' both claim port {port}",
+                    ("capability", "exposes", index, "port"),
+                )
+            )
+        else:
+            claimed[port] = index
+
+
+def _warning(loaded: LoadedDocument, message: str, field_path: FieldPath, code: str = "") -> Diagnostic:
+    return Diagnostic(Severity.WARNING, message, loaded.locate(field_path), field_path, code)
+
+
+def _error(loaded: LoadedDocument, message: str, field_path: FieldPath) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, loaded.locate(field_path), field_path)

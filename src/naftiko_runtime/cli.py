@@ -1,0 +1,245 @@
+"""`naftiko serve | validate | list | call | mock`.
+
+Each command imports what it needs when it runs: `validate` and `list` must stay fast,
+and `import mcp` alone costs over a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Severity
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO) if hasattr(args, "log_level") else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except CapabilityError as exc:
+        _print_diagnostics(exc.diagnostics)
+        return EXIT_ERROR
+    except UsageError as exc:
+        print(f"naftiko: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="naftiko", description="Serve Naftiko capabilities as REST and MCP.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve capabilities: REST facades and MCP servers")
+    serve.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _runtime_arguments(serve)
+    serve.add_argument("--host", help="listen address for every adapter (default: the spec's address, else 127.0.0.1)")
+    serve.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="KEY=PORT",
+        help="move an adapter; KEY is its namespace or the port it declares (e.g. 9090=19090); 0 picks a free port",
+    )
+    serve.add_argument("--stateless", action="store_true", help="MCP without session state (several workers)")
+    serve.add_argument("--json-response", action="store_true", help="MCP answers as JSON instead of SSE streams")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(handler=_serve)
+
+    validate = commands.add_parser("validate", help="check capability files; exit 1 on errors")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.add_argument("--strict", action="store_true", help="also check against the official alpha2 JSON Schema")
+    validate.add_argument("--format", choices=["text", "json"], default="text")
+    validate.set_defaults(handler=_validate)
+
+    listing = commands.add_parser("list", help="show routes, tools and consumed operations")
+    listing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    listing.add_argument("--format", choices=["text", "json"], default="text")
+    listing.set_defaults(handler=_list)
+
+    call = commands.add_parser("call", help="call one tool once and print its result")
+    call.add_argument("path", type=Path, metavar="PATH")
+    call.add_argument("tool", metavar="TOOL")
+    call.add_argument("--arg", action="append", default=[], metavar="K=V", help="a tool argument (repeatable)")
+    call.add_argument("--json", dest="json_arguments", metavar="JSON", help="tool arguments as a JSON object")
+    _runtime_arguments(call)
+    call.set_defaults(handler=_call)
+
+    mock = commands.add_parser("mock", help="serve an OpenAPI document's examples as a mock upstream")
+    mock.add_argument("documents", nargs="+", type=Path, metavar="OPENAPI")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=8081)
+    mock.set_defaults(handler=_mock)
+    return parser
+
+
+def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-uri", action="append", default=[], metavar="NS=URL", help="replace the baseUri of consumes namespace NS"
+    )
+    parser.add_argument("--mock", action="store_true", help="answer upstream calls from OpenAPI examples (offline)")
+    parser.add_argument(
+        "--openapi",
+        action="append",
+        default=[],
+        metavar="NS=FILE",
+        help="OpenAPI document of consumes namespace NS (default: <capability>.openapi.yaml beside it)",
+    )
+    parser.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS")
+    parser.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS")
+
+
+def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise UsageError(f"{flag} expects KEY=VALUE, got {value!r}")
+        pairs[key] = rest
+    return pairs
+
+
+def _runtime_options(args: argparse.Namespace) -> Any:
+    from naftiko_runtime.consumer.client import Timeouts
+    from naftiko_runtime.runtime import RuntimeOptions
+
+    ports: dict[str, int] = {}
+    for key, value in _pairs(getattr(args, "port", []), "--port").items():
+        if not value.isdigit() or int(value) > 65535:
+            raise UsageError(f"--port {key}={value}: the port must be a number from 0 to 65535")
+        ports[key] = int(value)
+    openapi: dict[str, list[Path]] = {}
+    for key, value in _pairs(args.openapi, "--openapi").items():
+        openapi.setdefault(key, []).append(Path(value))
+    return RuntimeOptions(
+        host=getattr(args, "host", None),
+        ports=ports,
+        base_uris=_pairs(args.base_uri, "--base-uri"),
+        mock=args.mock,
+        openapi=openapi,
+        timeouts=Timeouts(connect=args.connect_timeout, read=args.read_timeout),
+        stateless=getattr(args, "stateless", False),
+        json_response=getattr(args, "json_response", False),
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from naftiko_runtime.runtime import build_runtime
+    from naftiko_runtime.serve import ServeError, run
+
+    options = _runtime_options(args)
+    runtime = build_runtime(args.paths, options)
+    _print_diagnostics(runtime.diagnostics)
+    if not runtime.listeners:
+        print("naftiko: nothing to serve (no rest or mcp exposes)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        run(runtime, options)
+    except ServeError as exc:
+        print(f"naftiko: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from naftiko_runtime.capability import LoadOptions, load_capability
+    from naftiko_runtime.spec.schema import check_schema
+
+    results: list[dict[str, Any]] = []
+    failed = False
+    for path in args.paths:
+        diagnostics: list[Diagnostic] = []
+        try:
+            capability = load_capability(path, LoadOptions(environ={}))
+            diagnostics.extend(d for d in capability.diagnostics if d.code != "missing-variable")
+            if args.strict:
+                diagnostics.extend(check_schema(capability.loaded))
+        except CapabilityError as exc:
+            diagnostics.extend(exc.diagnostics)
+        has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
+        if args.strict and any(d.code == "unsupported-type" for d in diagnostics):
+            has_errors = True
+        failed = failed or has_errors
+        results.append(
+            {"file": str(path), "valid": not has_errors, "diagnostics": [d.as_dict() for d in diagnostics]}
+        )
+        if args.format == "text":
+            _print_diagnostics(diagnostics, stream=sys.stdout)
+            print(f"{path}: {'invalid' if has_errors else 'valid'}")
+    if args.format == "json":
+        print(json.dumps({"files": results, "valid": not failed}, indent=2))
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from naftiko_runtime.capability import LoadOptions, load_capability
+    from naftiko_runtime.listing import describe, render_text
+
+    capabilities = [load_capability(path, LoadOptions(environ={})) for path in args.paths]
+    report = [describe(capability) for capability in capabilities]
+    if args.format == "json":
+        print(json.dumps(report if len(report) > 1 else report[0], indent=2))
+    else:
+        print(render_text(report))
+    return EXIT_OK
+
+
+def _call(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from naftiko_runtime.invoke import call_tool_once
+
+    arguments: dict[str, Any] = {}
+    if args.json_arguments:
+        try:
+            parsed = json.loads(args.json_arguments)
+        except ValueError as exc:
+            raise UsageError(f"--json is not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise UsageError("--json must be a JSON object")
+        arguments.update(parsed)
+    arguments.update(_pairs(args.arg, "--arg"))
+    ok, output = asyncio.run(call_tool_once(args.path, args.tool, arguments, _runtime_options(args)))
+    print(output)
+    return EXIT_OK if ok else EXIT_ERROR
+
+
+def _mock(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from naftiko_runtime.mock import MockApi, MockDocumentError, mock_app
+
+    try:
+        apis = [MockApi.from_file(path) for path in args.documents]
+    except MockDocumentError as exc:
+        print(f"naftiko: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"naftiko: mock upstream at http://{args.host}:{args.port} ({len(apis)} documents)", file=sys.stderr)
+    uvicorn.run(mock_app(apis), host=args.host, port=args.port, log_level="warning", access_log=False)
+    return EXIT_OK
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], stream: Any = None) -> None:
+    for diagnostic in diagnostics:
+        print(str(diagnostic), file=stream or sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

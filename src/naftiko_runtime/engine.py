@@ -1,0 +1,92 @@
+"""One path for every call, whichever adapter it came in by: arguments -> result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from naftiko_runtime.arguments import Signature
+from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError, UpstreamTimeout
+from naftiko_runtime.consumer.operation import UpstreamOperation
+from naftiko_runtime.diagnostics import Location
+from naftiko_runtime.errors import CallError, UpstreamAnswer
+from naftiko_runtime.mapping import OutputMapping
+
+ActionKind = Literal["route", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = True
+
+
+@dataclass(slots=True)
+class Success:
+    status: int
+    value: Any
+    # The upstream's own JSON bytes, when the mapping leaves them unchanged.
+    raw_json: bytes | None = None
+
+
+@dataclass(slots=True)
+class Action:
+    """A route or a tool, compiled: its signature, its upstream operation and its output mapping."""
+
+    kind: ActionKind
+    adapter: str
+    name: str
+    signature: Signature
+    output: OutputMapping
+    location: Location
+    target: UpstreamOperation | None = None
+    client: UpstreamClient | None = None
+    unresolved: CallError | None = None
+    title: str | None = None
+    description: str | None = None
+    hints: Hints = field(default_factory=Hints)
+    # REST only.
+    method: str = "GET"
+    path: str = ""
+
+    async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
+        """`arguments` are already validated by `signature.validate`."""
+        if self.unresolved is not None:
+            raise self.unresolved
+        target = self.target
+        assert target is not None and self.client is not None
+        values = self.signature.upstream_values(arguments, target.variables_context)
+        request = target.build_request(values)
+        try:
+            response = await self.client.send(request)
+        except UpstreamTimeout as exc:
+            raise CallError(504, "Gateway Timeout", f"upstream {target.ref} timed out: {exc}", operation=target.ref) from None
+        except UpstreamError as exc:
+            raise CallError(502, "Bad Gateway", f"upstream {target.ref} unreachable: {exc}", operation=target.ref) from None
+        if not 200 <= response.status < 300:
+            return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
+        value = self._decode(target, response.body, response.content_type)
+        if self.output.is_identity:
+            raw = response.body if target.output_format == "json" and response.body.strip() else None
+            return Success(response.status, value, raw)
+        return Success(response.status, self.output.apply(value))
+
+    @staticmethod
+    def _decode(target: UpstreamOperation, body: bytes, content_type: str) -> Any:
+        if not body.strip():
+            return None
+        if target.output_format == "json":
+            try:
+                return json.loads(body)
+            except ValueError:
+                kind = content_type.split(";")[0] or "unknown content type"
+                raise CallError(
+                    502,
+                    "Bad Gateway",
+                    f"upstream {target.ref} answered {kind}, not the JSON its outputRawFormat promises",
+                    operation=target.ref,
+                ) from None
+        return body.decode("utf-8", "replace")

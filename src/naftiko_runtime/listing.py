@@ -1,0 +1,81 @@
+"""`naftiko list`: what a capability serves and what it consumes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from naftiko_runtime.capability import CompiledCapability
+
+
+def describe(capability: CompiledCapability) -> dict[str, Any]:
+    adapters = []
+    for adapter in capability.adapters:
+        entry: dict[str, Any] = {"type": adapter.type, "namespace": adapter.namespace, "port": adapter.declared_port}
+        if adapter.type == "rest":
+            entry["routes"] = [
+                {
+                    "method": action.method,
+                    "path": action.path,
+                    "call": action.target.ref if action.target else None,
+                    "arguments": [_argument(argument) for argument in action.signature.arguments],
+                }
+                for action in adapter.actions
+            ]
+        else:
+            entry["tools"] = [
+                {
+                    "name": action.name,
+                    "title": action.title,
+                    "call": action.target.ref if action.target else None,
+                    "annotations": {
+                        "readOnlyHint": action.hints.read_only,
+                        "destructiveHint": action.hints.destructive,
+                        "idempotentHint": action.hints.idempotent,
+                        "openWorldHint": action.hints.open_world,
+                    },
+                    "arguments": [_argument(argument) for argument in action.signature.arguments],
+                }
+                for action in adapter.actions
+            ]
+        adapters.append(entry)
+    return {
+        "file": str(capability.path),
+        "label": capability.label,
+        "adapters": adapters,
+        "operations": [
+            {"ref": op.ref, "method": op.method, "url": op.base_uri + op.path} for op in capability.operations.values()
+        ],
+    }
+
+
+def _argument(argument: Any) -> dict[str, Any]:
+    return {"name": argument.name, "type": argument.type, "required": argument.required, "in": argument.source}
+
+
+def render_text(reports: list[dict[str, Any]]) -> str:
+    lines: list[str] = []
+    for report in reports:
+        lines.append(f"{report['file']}: {report['label']}")
+        for adapter in report["adapters"]:
+            if adapter["type"] == "rest":
+                lines.append(f"  REST {adapter['namespace']} :{adapter['port']} ({len(adapter['routes'])} routes)")
+                for route in adapter["routes"]:
+                    lines.append(f"    {route['method']:6} {route['path']}  -> {route['call'] or '(unresolved)'}")
+            else:
+                lines.append(f"  MCP  {adapter['namespace']} :{adapter['port']} ({len(adapter['tools'])} tools)")
+                for tool in adapter["tools"]:
+                    hints = [name for name, on in _hint_names(tool["annotations"]) if on]
+                    lines.append(f"    {tool['name']}  [{', '.join(hints) or 'no hints'}]  -> {tool['call'] or '(unresolved)'}")
+        lines.append(f"  consumes {len(report['operations'])} operations")
+        for operation in report["operations"]:
+            lines.append(f"    {operation['method']:6} {operation['url']}  ({operation['ref']})")
+    return "\n".join(lines)
+
+
+def _hint_names(annotations: dict[str, bool]) -> list[tuple[str, bool]]:
+    return [
+        ("read-only", annotations["readOnlyHint"]),
+        ("destructive", annotations["destructiveHint"]),
+        ("idempotent", annotations["idempotentHint"]),
+        ("open-world", annotations["openWorldHint"]),
+    ]

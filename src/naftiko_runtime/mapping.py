@@ -1,0 +1,134 @@
+"""Output parameters: shape the upstream answer with JSONPath compiled at load time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jsonpath_ng import JSONPath
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as parse_jsonpath
+
+from naftiko_runtime.spec.dialects import is_whole_value_mapping
+from naftiko_runtime.spec.models import OutputParameter
+from naftiko_runtime.templates import Template, is_template
+
+Shaper = Callable[[Any], Any]
+
+
+class MappingError(Exception):
+    """An output parameter whose JSONPath does not parse."""
+
+
+class OutputMapping:
+    """Maps a decoded upstream answer to the exposed result."""
+
+    __slots__ = ("_shape", "is_identity", "json_type")
+
+    def __init__(self, shape: Shaper | None, json_type: str | None) -> None:
+        self._shape = shape
+        self.is_identity = shape is None
+        self.json_type = json_type
+
+    def apply(self, value: Any) -> Any:
+        return value if self._shape is None else self._shape(value)
+
+
+def compile_outputs(parameters: Sequence[OutputParameter]) -> OutputMapping:
+    """No parameters, or one unnamed whole-value parameter: the answer as is."""
+    if not parameters:
+        return OutputMapping(None, None)
+    if len(parameters) == 1 and not parameters[0].name:
+        only = parameters[0]
+        if _is_passthrough(only):
+            return OutputMapping(None, only.type)
+        return OutputMapping(_compile(only), only.type)
+    named = [(parameter.name or f"value{index}", _compile(parameter)) for index, parameter in enumerate(parameters)]
+
+    def shape_object(value: Any) -> Any:
+        return {name: shaper(value) for name, shaper in named}
+
+    return OutputMapping(shape_object, "object")
+
+
+def _is_passthrough(parameter: OutputParameter) -> bool:
+    return (
+        is_whole_value_mapping(parameter.mapping)
+        and parameter.value is None
+        and not parameter.properties
+        and parameter.items is None
+    )
+
+
+def _compile(parameter: OutputParameter) -> Shaper:
+    if parameter.value is not None:
+        return _constant(parameter.value)
+    select = _selector(parameter.mapping, parameter.type == "array")
+    if parameter.type == "array" and parameter.items is not None:
+        item_shaper = _compile(parameter.items)
+
+        def shape_array(value: Any) -> Any:
+            selected = select(value)
+            if selected is None:
+                return None
+            items = selected if isinstance(selected, list) else [selected]
+            return [item_shaper(item) for item in items]
+
+        return shape_array
+    if parameter.properties:
+        fields = [(name, _compile(child)) for name, child in parameter.properties.items()]
+
+        def shape_object(value: Any) -> Any:
+            selected = select(value)
+            if selected is None and not is_whole_value_mapping(parameter.mapping):
+                return None
+            return {name: shaper(selected) for name, shaper in fields}
+
+        return shape_object
+    return select
+
+
+def _constant(value: Any) -> Shaper:
+    if is_template(value):
+        template = Template(value)
+        return lambda data: template.render(data if isinstance(data, dict) else {})
+    return lambda _data: value
+
+
+def _selector(mapping: str | None, wants_list: bool) -> Shaper:
+    if is_whole_value_mapping(mapping):
+        return lambda value: value
+    assert mapping is not None
+    expression = _parse(mapping)
+
+    def select(value: Any) -> Any:
+        matches = [match.value for match in expression.find(value)]
+        if not matches:
+            return None
+        if wants_list and (len(matches) > 1 or not isinstance(matches[0], list)):
+            return matches
+        return matches[0]
+
+    return select
+
+
+def _parse(mapping: str) -> JSONPath:
+    text = mapping.strip()
+    # `$.` followed by nothing is the whole value; handled above. Allow a relative `field`.
+    if not text.startswith("$"):
+        text = "$." + text
+    try:
+        return parse_jsonpath(text)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+        raise MappingError(f"invalid JSONPath {mapping!r}: {exc}") from None
+
+
+def validate_jsonpath(mapping: str) -> str | None:
+    """The error message for a mapping that does not parse, else None."""
+    if is_whole_value_mapping(mapping):
+        return None
+    try:
+        _parse(mapping)
+    except MappingError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,160 @@
+"""Serve every listener from one process and one event loop.
+
+One uvicorn `Server` is given all pre-bound sockets; the ASGI app dispatches on the
+local port of each connection. One lifespan runs every MCP session manager and closes
+the upstream clients on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import TextIO
+
+import uvicorn
+
+from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
+from naftiko_runtime.adapters.rest import RestApp
+from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions
+
+logger = logging.getLogger("naftiko.serve")
+GRACEFUL_SECONDS = 10
+
+
+class Dispatcher:
+    """Routes each connection to the app of the port it arrived on."""
+
+    def __init__(self, runtime: Runtime, apps: dict[int, ASGIApp], mcp_adapters: list[McpAdapter]) -> None:
+        self._runtime = runtime
+        self._apps = apps
+        self._mcp_adapters = mcp_adapters
+        self._single = next(iter(apps.values())) if len(apps) == 1 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        app = self._single or self._apps.get(scope["server"][1] if scope.get("server") else -1)
+        if app is None:
+            await send_problem(send, problem(404, "Not Found", "no adapter on this port"))
+            return
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()
+        async with AsyncExitStack() as stack:
+            try:
+                for adapter in self._mcp_adapters:
+                    await stack.enter_async_context(adapter.lifespan())
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+        await self._runtime.close()
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def build_app(runtime: Runtime, ports: dict[int, Listener], options: RuntimeOptions) -> Dispatcher:
+    apps: dict[int, ASGIApp] = {}
+    mcp_adapters: list[McpAdapter] = []
+    settings = McpSettings(stateless=options.stateless, json_response=options.json_response)
+    for port, listener in ports.items():
+        actions = [action for adapter in listener.adapters for action in adapter.actions]
+        if listener.type == "rest":
+            apps[port] = RestApp(actions, runtime.health)
+        else:
+            descriptions = [a.description for a in listener.adapters if a.description]
+            adapter = McpAdapter(
+                "+".join(listener.namespaces),
+                actions,
+                runtime.health,
+                instructions="\n\n".join(descriptions) or None,
+                host=listener.host,
+                settings=settings,
+            )
+            mcp_adapters.append(adapter)
+            apps[port] = adapter
+    return Dispatcher(runtime, apps, mcp_adapters)
+
+
+async def serve(
+    runtime: Runtime,
+    options: RuntimeOptions,
+    banner: TextIO = sys.stderr,
+    on_ready: Callable[[dict[int, Listener]], None] | None = None,
+) -> None:
+    sockets: list[socket.socket] = []
+    bound: dict[int, Listener] = {}
+    try:
+        for listener in runtime.listeners:
+            sock = bind_socket(listener.host, listener.port)
+            sockets.append(sock)
+            listener.port = sock.getsockname()[1]
+            bound[listener.port] = listener
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise ServeError(f"cannot listen on {listener.host}:{listener.port}: {exc.strerror}") from None
+    app = build_app(runtime, bound, options)
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    for listener in bound.values():
+        kind = "routes" if listener.type == "rest" else "tools"
+        scheme_path = "" if listener.type == "rest" else "/mcp"
+        print(
+            f"naftiko: {listener.type.upper():4} {'+'.join(listener.namespaces)} at "
+            f"http://{_url_host(listener.host)}:{listener.port}{scheme_path} ({listener.action_count} {kind})",
+            file=banner,
+            flush=True,
+        )
+    if on_ready is not None:
+        on_ready(bound)
+    _exit_quietly_on_signals()
+    await server.serve(sockets=sockets)
+
+
+class ServeError(Exception):
+    pass
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _exit_quietly_on_signals() -> None:
+    # uvicorn re-raises the signal that stopped it once shutdown is done; a no-op handler
+    # turns that into a normal return, so a graceful stop exits 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+
+
+def run(runtime: Runtime, options: RuntimeOptions) -> None:
+    asyncio.run(serve(runtime, options))

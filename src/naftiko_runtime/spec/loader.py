@@ -1,0 +1,145 @@
+"""Capability file -> `Document` model, with every finding placed at file:line:column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Location, Severity
+from naftiko_runtime.spec.models import Document
+from naftiko_runtime.spec.source import Source, SourceError, read_source
+
+KNOWN_EXPOSES = frozenset({"rest", "mcp"})
+KNOWN_CONSUMES = frozenset({"http"})
+
+
+@dataclass(slots=True)
+class LoadedDocument:
+    source: Source
+    document: Document
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    def locate(self, field_path: FieldPath) -> Location:
+        return self.source.locate(field_path)
+
+
+class NotACapability(CapabilityError):
+    """A YAML file that is not a Naftiko capability at all."""
+
+
+def load_document(path: Path) -> LoadedDocument:
+    """Read and validate one capability file; raise `CapabilityError` with every error found."""
+    try:
+        source = read_source(path)
+    except SourceError as exc:
+        raise CapabilityError([Diagnostic(Severity.ERROR, str(exc).split(": ", 1)[-1], exc.location)]) from None
+    data = source.data
+    if not isinstance(data, dict) or "naftiko" not in data:
+        found = "an empty document" if data is None else _describe_top(data)
+        raise NotACapability(
+            [
+                Diagnostic(
+                    Severity.ERROR,
+                    f"not a Naftiko capability: expected a top-level 'naftiko' key, found {found}",
+                    source.locate(()),
+                    code="not-a-capability",
+                )
+            ]
+        )
+    diagnostics: list[Diagnostic] = []
+    cleaned = _drop_unknown_types(data, source, diagnostics)
+    try:
+        document = Document.model_validate(cleaned)
+    except ValidationError as exc:
+        raise CapabilityError(diagnostics + _validation_diagnostics(exc, source)) from None
+    if document.capability is None:
+        diagnostics.append(
+            Diagnostic(
+                Severity.WARNING,
+                "document has no 'capability' (a shared consumes file?): nothing to serve",
+                source.locate(("naftiko",)),
+            )
+        )
+    return LoadedDocument(source=source, document=document, diagnostics=diagnostics)
+
+
+def _describe_top(data: Any) -> str:
+    if isinstance(data, dict):
+        keys = ", ".join(repr(str(key)) for key in list(data)[:3])
+        return f"a mapping starting with {keys}"
+    return f"a {type(data).__name__}"
+
+
+def _drop_unknown_types(data: dict[str, Any], source: Source, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """Skip adapters and consumes of types this runtime does not know, with a warning."""
+    capability = data.get("capability")
+    if not isinstance(capability, dict):
+        return data
+    capability = dict(capability)
+    for key, known in (("exposes", KNOWN_EXPOSES), ("consumes", KNOWN_CONSUMES)):
+        entries = capability.get(key)
+        if not isinstance(entries, list):
+            continue
+        kept = []
+        for index, entry in enumerate(entries):
+            kind = entry.get("type", "http" if key == "consumes" else None) if isinstance(entry, dict) else None
+            if isinstance(entry, dict) and kind not in known:
+                diagnostics.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        f"{key} entry of type '{kind}' is not supported; skipped",
+                        source.locate(("capability", key, index, "type")),
+                        field=("capability", key, index, "type"),
+                        code="unsupported-type",
+                    )
+                )
+                continue
+            kept.append(entry)
+        capability[key] = kept
+    return {**data, "capability": capability}
+
+
+def _validation_diagnostics(exc: ValidationError, source: Source) -> list[Diagnostic]:
+    diagnostics = []
+    seen: set[tuple[FieldPath, str]] = set()
+    for error in exc.errors():
+        # Union branches and discriminator tags add non-field parts to `loc`.
+        field_path: FieldPath = tuple(
+            part for part in error["loc"] if isinstance(part, int) or not _is_model_tag(part)
+        )
+        message = _friendly(error)
+        if (field_path, message) in seen:
+            continue
+        seen.add((field_path, message))
+        diagnostics.append(
+            Diagnostic(Severity.ERROR, message, source.locate(field_path), field=field_path, code="invalid-field")
+        )
+    return diagnostics
+
+
+def _is_model_tag(part: str) -> bool:
+    return part in {"rest", "mcp", "http"} or part[:1].isupper()
+
+
+def _friendly(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"invalid value {error.get('input')!r}: expected {expected}"
+    if kind == "union_tag_invalid":
+        return f"unknown type {error.get('ctx', {}).get('tag')!r}"
+    return f"{error['msg']} (got {_short(error.get('input'))})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

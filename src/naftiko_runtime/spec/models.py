@@ -1,0 +1,168 @@
+"""The capability vocabulary, in the official alpha2 shape.
+
+Models are lenient (unknown fields are kept, not refused), as the reference engine is;
+`naftiko validate --strict` checks the official JSON Schema separately.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ParameterLocation = Literal["query", "header", "path", "cookie", "body", "environment"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ValueType = Literal["string", "number", "integer", "boolean", "array", "object"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class InputParameter(Model):
+    """A consumed or exposed input parameter (the generated dialect adds type, description, required)."""
+
+    name: str
+    location: ParameterLocation | None = Field(default=None, alias="in")
+    type: ValueType | None = None
+    description: str | None = None
+    required: bool | None = None
+    pattern: str | None = None
+    value: Any = None
+
+
+class OutputParameter(Model):
+    name: str | None = None
+    type: str | None = None
+    mapping: str | None = None
+    value: Any = None
+    const: Any = None
+    description: str | None = None
+    properties: dict[str, OutputParameter] | None = None
+    items: OutputParameter | None = None
+
+
+class Authentication(Model):
+    type: Literal["bearer", "basic", "apikey", "digest", "oauth2"]
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    key: str | None = None
+    value: str | None = None
+    placement: Literal["header", "query"] | None = None
+
+
+class ConsumedOperation(Model):
+    name: str
+    method: HttpMethod = "GET"
+    label: str | None = None
+    description: str | None = None
+    input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
+    body: Any = None
+    output_raw_format: str = Field(default="json", alias="outputRawFormat")
+    output_schema: str | None = Field(default=None, alias="outputSchema")
+    output_parameters: list[OutputParameter] = Field(default_factory=list, alias="outputParameters")
+
+
+class ConsumedResource(Model):
+    name: str | None = None
+    path: str = ""
+    label: str | None = None
+    description: str | None = None
+    input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
+    operations: list[ConsumedOperation] = Field(default_factory=list)
+
+
+class ConsumesHttp(Model):
+    type: Literal["http"] = "http"
+    namespace: str
+    base_uri: str = Field(default="", alias="baseUri")
+    description: str | None = None
+    input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
+    authentication: Authentication | None = None
+    resources: list[ConsumedResource] = Field(default_factory=list)
+
+
+class ExposedOperationBase(Model):
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
+    call: str | None = None
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    output_parameters: list[OutputParameter] = Field(default_factory=list, alias="outputParameters")
+
+
+class RestOperation(ExposedOperationBase):
+    method: HttpMethod = "GET"
+
+
+class RestResource(Model):
+    path: str
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
+    operations: list[RestOperation] = Field(default_factory=list)
+
+
+class ExposesRest(Model):
+    type: Literal["rest"] = "rest"
+    namespace: str
+    port: int | None = Field(default=None, ge=0, le=65535)
+    address: str | None = None
+    description: str | None = None
+    authentication: Authentication | None = None
+    resources: list[RestResource] = Field(default_factory=list)
+
+
+class ToolHints(Model):
+    read_only: bool | None = Field(default=None, alias="readOnly")
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = Field(default=None, alias="openWorld")
+
+
+class McpTool(ExposedOperationBase):
+    name: str
+    hints: ToolHints | None = None
+
+
+class ExposesMcp(Model):
+    type: Literal["mcp"] = "mcp"
+    namespace: str
+    transport: Literal["http", "stdio"] = "http"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    address: str | None = None
+    description: str | None = None
+    authentication: Authentication | None = None
+    tools: list[McpTool] = Field(default_factory=list)
+
+
+Exposes = Annotated[ExposesRest | ExposesMcp, Field(discriminator="type")]
+
+
+class Bind(Model):
+    namespace: str
+    description: str | None = None
+    location: str | None = None
+    keys: dict[str, str] = Field(default_factory=dict)
+
+
+class Info(Model):
+    label: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class Capability(Model):
+    consumes: list[ConsumesHttp] = Field(default_factory=list)
+    exposes: list[Exposes] = Field(default_factory=list)
+    binds: list[Bind] = Field(default_factory=list)
+
+
+class Document(Model):
+    naftiko: str
+    info: Info | None = None
+    binds: list[Bind] = Field(default_factory=list)
+    capability: Capability | None = None
