@@ -53,7 +53,7 @@ class Variables:
         env_name = environment_name(name, self.namespaces)
         if env_name is not None:
             value = self.environ.get(env_name)
-            if value is not None:
+            if value:
                 return value, None
             return None, env_name
         return None, None
@@ -72,7 +72,8 @@ def resolve_binds(binds: Sequence[Bind], environ: Mapping[str, str], base_dir: P
         source = _read_location(bind.location, base_dir) if bind.location else environ
         for variable, provider_key in bind.keys.items():
             value = source.get(provider_key)
-            if value is None:
+            # An empty variable is as good as none: it would send an empty credential.
+            if value is None or value == "":
                 variables.missing[variable] = provider_key if not bind.location else f"{provider_key} in {bind.location}"
                 continue
             text = value if isinstance(value, str) else json.dumps(value)

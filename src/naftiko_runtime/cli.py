@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The SDK's per-session INFO lines drown our own; they stay visible at debug.
+    if getattr(args, "log_level", "info") != "debug":
+        logging.getLogger("mcp").setLevel(logging.WARNING)
     try:
         return int(args.handler(args))
     except CapabilityError as exc:

@@ -33,7 +33,9 @@ class _Operation:
         canned = self.answers.named.get(name) if name is not None else None
         if canned is None:
             if name is not None:
-                log.debug("%s %s: no example named %r; answering the default", self.method, self.template, name)
+                log.debug(
+                    "%s %s: no example named %r; answering the default", self.method, self.template, name
+                )
             canned = self.answers.default
         return canned.answer(request)
 
@@ -41,7 +43,9 @@ class _Operation:
 class MockApi:
     """Answers the operations of one OpenAPI 3.x document from its examples."""
 
-    def __init__(self, source: str, base_path: str, operations: Sequence[_Operation], warnings: Sequence[str]):
+    def __init__(
+        self, source: str, base_path: str, operations: Sequence[_Operation], warnings: Sequence[str]
+    ) -> None:
         self.source = source
         self.warnings = tuple(warnings)
         self._base = split_path(base_path) if base_path else ("",)
@@ -68,11 +72,17 @@ class MockApi:
                 if not isinstance(operation, Mapping):
                     continue
                 where = f"{source}: {method.upper()} {template}"
-                parameters = _merge(shared, _parameters(operation, resolver))
-                answers = collect_answers(operation, parameters, resolver)
-                dispatcher = compile_dispatcher(
-                    operation.get("x-microcks-operation"), answers.known, where, warnings
-                )
+                try:
+                    parameters = _merge(shared, _parameters(operation, resolver))
+                    answers = collect_answers(operation, parameters, resolver)
+                    dispatcher = compile_dispatcher(
+                        operation.get("x-microcks-operation"), answers.known, where, warnings
+                    )
+                except MockDocumentError:
+                    raise
+                except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                    # Shapes the OpenAPI schema forbids (a list where a mapping belongs, ...).
+                    raise MockDocumentError(f"{where}: malformed operation ({exc})") from None
                 operations.append(_Operation(method.upper(), compiled, dispatcher, answers))
         for warning in warnings:
             log.warning("%s", warning)

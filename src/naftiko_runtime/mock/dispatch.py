@@ -55,7 +55,9 @@ def compile_dispatcher(
 ) -> Dispatcher | None:
     """The dispatcher `x-microcks-operation` describes (inferred when absent); None answers the default."""
     if isinstance(extension, Mapping) and extension.get("dispatcher"):
-        return _compile(str(extension["dispatcher"]), extension.get("dispatcherRules"), known, where, warnings)
+        return _compile(
+            str(extension["dispatcher"]), extension.get("dispatcherRules"), known, where, warnings
+        )
     return _infer(known)
 
 
@@ -167,7 +169,9 @@ def _json_body(rules: Any, where: str, warnings: list[str]) -> Dispatcher | None
         return None
     pointer, operator, cases = str(spec.get("exp", "")), str(spec.get("op", "equals")), spec.get("cases")
     if not isinstance(cases, Mapping) or operator not in _OPERATORS:
-        warnings.append(f"{where}: JSON_BODY rules need 'cases' and a known 'op'; answering the first 2xx example")
+        warnings.append(
+            f"{where}: JSON_BODY rules need 'cases' and a known 'op'; answering the first 2xx example"
+        )
         return None
     test = _OPERATORS[operator]
     choices = [(str(key), str(name)) for key, name in cases.items() if key != "default"]

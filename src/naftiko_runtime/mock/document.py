@@ -97,7 +97,7 @@ class Resolver:
     def lookup(self, ref: str) -> Any:
         if not ref.startswith("#"):
             raise MockDocumentError(
-                f"{self.source}: $ref '{ref}' points outside the document; only '#/...' references are supported"
+                f"{self.source}: $ref '{ref}' points outside the document; only '#/...' is supported"
             )
         node: Any = self._doc
         for raw in ref[1:].split("/")[1:] if ref != "#" else []:

@@ -6,6 +6,7 @@ for the first 2xx response's schema, else that response with no body.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -48,6 +49,8 @@ def collect_answers(
     operation: Mapping[str, Any], parameters: Sequence[Mapping[str, Any]], resolver: Resolver
 ) -> Answers:
     responses = resolver.deref(operation.get("responses") or {})
+    if not isinstance(responses, Mapping):
+        responses = {}
     ranked = sorted(
         ((key, resolver.deref(response)) for key, response in responses.items()),
         key=lambda item: _rank(str(item[0])),
@@ -62,8 +65,11 @@ def collect_answers(
                 if name not in named:
                     headers = _response_headers(response, name, resolver)
                     named[name] = _canned(status, media_type, value, headers)
-        for name in response.get("x-microcks-refs") or []:
-            named.setdefault(str(name), Canned(status=status, headers=_response_headers(response, name, resolver)))
+        refs = response.get("x-microcks-refs")
+        for name in refs if isinstance(refs, list) else []:
+            named.setdefault(
+                str(name), Canned(status=status, headers=_response_headers(response, name, resolver))
+            )
     return Answers(
         named=named,
         default=_default(ranked, resolver),
@@ -77,9 +83,9 @@ def _default(ranked: Sequence[tuple[Any, Any]], resolver: Resolver) -> Canned:
         success = [(str(k), r) for k, r in ranked if str(k) == "default" and isinstance(r, Mapping)]
     for key, response in success:
         for media_type, media in _contents(response, resolver):
-            value = _first_example(media, resolver)
+            name, value = _first_example(media, resolver)
             if value is not _NO_EXAMPLE:
-                headers = _response_headers(response, None, resolver)
+                headers = _response_headers(response, name, resolver)
                 return _canned(_status(key, default=200), media_type, value, headers)
     if not success:
         return Canned(status=200, headers={})
@@ -109,10 +115,8 @@ def _canned(
             return Canned(status=status, headers=all_headers, body=value.encode())
         return Canned(status=status, headers=all_headers, render=lambda r: text_renderer(r).encode())
     if isinstance(value, str) and json_media:
-        try:
+        with contextlib.suppress(ValueError):
             value = json.loads(value)  # Microcks documents often hold JSON examples as text
-        except ValueError:
-            pass
     content_type = media_type if json_media and "*" not in media_type else "application/json"
     all_headers = {"content-type": content_type, **headers}
     renderer = compile_value(value) if templates else None
@@ -163,12 +167,10 @@ def _named_examples(media: Mapping[str, Any], resolver: Resolver) -> Iterator[tu
             yield str(name), example["value"]
 
 
-def _first_example(media: Mapping[str, Any], resolver: Resolver) -> Any:
-    for _, value in _named_examples(media, resolver):
-        return value
-    if "example" in media:
-        return media["example"]
-    return _NO_EXAMPLE
+def _first_example(media: Mapping[str, Any], resolver: Resolver) -> tuple[str | None, Any]:
+    for name, value in _named_examples(media, resolver):
+        return name, value
+    return None, media.get("example", _NO_EXAMPLE)
 
 
 def _response_headers(response: Mapping[str, Any], name: str | None, resolver: Resolver) -> dict[str, str]:

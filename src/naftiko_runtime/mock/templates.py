@@ -45,9 +45,7 @@ def compile_value(value: Any) -> Renderer | None:
         items = [compile_value(item) for item in value]
         if all(item is None for item in items):
             return None
-        return lambda request: [
-            value[i] if item is None else item(request) for i, item in enumerate(items)
-        ]
+        return lambda request: [value[i] if item is None else item(request) for i, item in enumerate(items)]
     return None
 
 
