@@ -35,6 +35,13 @@ def test_an_unset_environment_variable_is_recorded_as_missing_under_its_provider
     assert variables.lookup("env.API_KEY") == (None, "SHOP_API_KEY")
 
 
+def test_an_empty_environment_variable_counts_as_missing() -> None:
+    variables = resolve_binds([bind(namespace="env", keys={"API_KEY": "SHOP_API_KEY"})], {"SHOP_API_KEY": ""}, Path("."))
+
+    assert variables.missing == {"API_KEY": "SHOP_API_KEY"}
+    assert variables.lookup("env.API_KEY") == (None, "SHOP_API_KEY")
+
+
 def test_template_context_offers_both_plain_and_namespace_qualified_names() -> None:
     variables = resolve_binds(
         [bind(namespace="registry-env", keys={"TOKEN": "REG_TOKEN"})], {"REG_TOKEN": "t"}, Path(".")

@@ -98,9 +98,9 @@ class Signature:
             except ValueError as exc:
                 problems.append(Problem(label, str(exc)))
                 continue
-            if argument.pattern and isinstance(values[argument.key], str):
-                if re.search(argument.pattern, values[argument.key]) is None:
-                    problems.append(Problem(label, f"does not match pattern {argument.pattern}"))
+            value = values[argument.key]
+            if argument.pattern and isinstance(value, str) and re.search(argument.pattern, value) is None:
+                problems.append(Problem(label, f"does not match pattern {argument.pattern}"))
         for argument in self.arguments:
             if argument.required and argument.key not in values and not _failed(problems, argument, where):
                 problems.append(Problem(_label(argument.source, argument.name, where), "required argument is missing"))
@@ -120,7 +120,10 @@ class Signature:
                     values.pop(feed.target_key, None)
             elif feed.template is not None:
                 if context is None:
-                    context = {**variables, **{a.name: arguments[a.key] for a in self.arguments if a.key in arguments}}
+                    context = {
+                        **variables,
+                        **{a.name: arguments[a.key] for a in self.arguments if a.key in arguments},
+                    }
                 values[feed.target_key] = feed.template.render(context)
             else:
                 values[feed.target_key] = feed.literal
@@ -134,7 +137,9 @@ def _label(source: str | None, name: str, where: Mapping[str, str] | None) -> st
 
 
 def _failed(problems: list[Problem], argument: Argument, where: Mapping[str, str] | None) -> bool:
-    return any(problem.location.endswith("." + argument.name) or problem.location == argument.name for problem in problems)
+    return any(
+        problem.location.endswith("." + argument.name) or problem.location == argument.name for problem in problems
+    )
 
 
 def coerce(value: Any, json_type: str) -> Any:
@@ -264,9 +269,7 @@ def _merge(arguments: dict[str, Argument], argument: Argument) -> None:
 
 def _declared_argument(parameter: InputParameter, required_default: bool) -> Argument:
     location = parameter.location or "query"
-    source: Source = location if location in ("path", "query", "header", "cookie") else "body_field"  # type: ignore[assignment]
-    if location == "body" and param_key(parameter.name) == "body":
-        source = "body"
+    source = _source(location, whole_body=param_key(parameter.name) == "body")
     return Argument(
         name=parameter.name,
         type=parameter.type or "string",
@@ -277,17 +280,22 @@ def _declared_argument(parameter: InputParameter, required_default: bool) -> Arg
     )
 
 
+_SOURCES: dict[str, Source] = {"path": "path", "query": "query", "header": "header", "cookie": "cookie"}
+
+
+def _source(location: str, *, whole_body: bool) -> Source:
+    """Where a REST caller supplies an argument whose parameter lives at `location`."""
+    if location == "body":
+        return "body" if whole_body else "body_field"
+    return _SOURCES.get(location, "query")
+
+
 def _argument_from_consumed(name: str, consumed_list: Sequence[ConsumedParameter | None]) -> Argument:
     consumed = next((item for item in consumed_list if item is not None), None)
     if consumed is None:
         return Argument(name, required=False)
-    source: Source
-    if consumed.location == "body":
-        source = "body" if consumed.whole_body else "body_field"
-    elif consumed.location in ("header", "cookie", "query"):
-        source = consumed.location  # type: ignore[assignment]
-    else:
-        source = "query"
+    # A consumed path parameter the route has no placeholder for is read from the query.
+    source = _source("query" if consumed.location == "path" else consumed.location, whole_body=consumed.whole_body)
     json_type = consumed.type if consumed.type in JSON_TYPES else ("object" if consumed.whole_body else "string")
     return Argument(
         name=name,

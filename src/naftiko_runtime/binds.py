@@ -34,7 +34,7 @@ class Variables:
 
     def is_variable(self, name: str) -> bool:
         """Whether a template name is a bind variable or an environment read (not an argument)."""
-        head, dot, rest = name.partition(".")
+        head, dot, _ = name.partition(".")
         if dot and head in self.by_namespace:
             return True
         return name in self.values or name in self.missing
@@ -74,7 +74,9 @@ def resolve_binds(binds: Sequence[Bind], environ: Mapping[str, str], base_dir: P
             value = source.get(provider_key)
             # An empty variable is as good as none: it would send an empty credential.
             if value is None or value == "":
-                variables.missing[variable] = provider_key if not bind.location else f"{provider_key} in {bind.location}"
+                variables.missing[variable] = (
+                    provider_key if not bind.location else f"{provider_key} in {bind.location}"
+                )
                 continue
             text = value if isinstance(value, str) else json.dumps(value)
             variables.values[variable] = text

@@ -117,7 +117,15 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                             _warning(
                                 loaded,
                                 f"operation '{compiled.ref}' is defined twice; the first one is used",
-                                ("capability", "consumes", c_index, "resources", r_index, "operations", o_index),
+                                (
+                                    "capability",
+                                    "consumes",
+                                    c_index,
+                                    "resources",
+                                    r_index,
+                                    "operations",
+                                    o_index,
+                                ),
                             )
                         )
                         continue
@@ -186,9 +194,7 @@ def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: Fiel
     actions = []
     for t_index, tool in enumerate(expose.tools):
         field_path = (*where, "tools", t_index)
-        action = _action(
-            capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ()
-        )
+        action = _action(capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ())
         action.title = tool.label
         action.description = tool.description
         action.hints = _hints(tool, action.target)
@@ -206,9 +212,7 @@ def _hints(tool: McpTool, target: UpstreamOperation | None) -> Hints:
         destructive=given.destructive
         if given and given.destructive is not None
         else (method == "DELETE" and not read_only),
-        idempotent=given.idempotent
-        if given and given.idempotent is not None
-        else method in ("GET", "PUT", "DELETE"),
+        idempotent=given.idempotent if given and given.idempotent is not None else method in ("GET", "PUT", "DELETE"),
         open_world=given.open_world if given and given.open_world is not None else True,
     )
 
@@ -240,7 +244,9 @@ def _action(
                 )
             )
             unresolved = CallError(
-                501, "Not Implemented", f"{kind} '{name}' calls '{spec.call}', which the capability does not define"
+                501,
+                "Not Implemented",
+                f"{kind} '{name}' calls '{spec.call}', which the capability does not define",
             )
     else:
         capability.diagnostics.append(
@@ -258,7 +264,12 @@ def _action(
     for message in signature.warnings:
         severity = Severity.ERROR if "not declared in inputParameters" in message else Severity.WARNING
         capability.diagnostics.append(
-            Diagnostic(severity, f"{kind} '{name}': {message}", loaded.locate((*field_path, "with")), (*field_path, "with"))
+            Diagnostic(
+                severity,
+                f"{kind} '{name}': {message}",
+                loaded.locate((*field_path, "with")),
+                (*field_path, "with"),
+            )
         )
     try:
         output = compile_outputs(spec.output_parameters)

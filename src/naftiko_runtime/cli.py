@@ -95,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--base-uri", action="append", default=[], metavar="NS=URL", help="replace the baseUri of consumes namespace NS"
+        "--base-uri",
+        action="append",
+        default=[],
+        metavar="NS=URL",
+        help="replace the baseUri of consumes namespace NS",
     )
     parser.add_argument("--mock", action="store_true", help="answer upstream calls from OpenAPI examples (offline)")
     parser.add_argument(
@@ -180,9 +184,7 @@ def _validate(args: argparse.Namespace) -> int:
         if args.strict and any(d.code == "unsupported-type" for d in diagnostics):
             has_errors = True
         failed = failed or has_errors
-        results.append(
-            {"file": str(path), "valid": not has_errors, "diagnostics": [d.as_dict() for d in diagnostics]}
-        )
+        results.append({"file": str(path), "valid": not has_errors, "diagnostics": [d.as_dict() for d in diagnostics]})
         if args.format == "text":
             _print_diagnostics(diagnostics, stream=sys.stdout)
             print(f"{path}: {'invalid' if has_errors else 'valid'}")
@@ -228,14 +230,22 @@ def _mock(args: argparse.Namespace) -> int:
     import uvicorn
 
     from naftiko_runtime.mock import MockApi, MockDocumentError, mock_app
+    from naftiko_runtime.serve import bind_socket
 
     try:
         apis = [MockApi.from_file(path) for path in args.documents]
     except MockDocumentError as exc:
         print(f"naftiko: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"naftiko: mock upstream at http://{args.host}:{args.port} ({len(apis)} documents)", file=sys.stderr)
-    uvicorn.run(mock_app(apis), host=args.host, port=args.port, log_level="warning", access_log=False)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"naftiko: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    port = sock.getsockname()[1]
+    print(f"naftiko: mock upstream at http://{args.host}:{port} ({len(apis)} documents)", file=sys.stderr, flush=True)
+    config = uvicorn.Config(mock_app(apis), log_level="warning", access_log=False, log_config=None)
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 

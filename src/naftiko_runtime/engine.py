@@ -63,9 +63,13 @@ class Action:
         try:
             response = await self.client.send(request)
         except UpstreamTimeout as exc:
-            raise CallError(504, "Gateway Timeout", f"upstream {target.ref} timed out: {exc}", operation=target.ref) from None
+            raise CallError(
+                504, "Gateway Timeout", f"upstream {target.ref} timed out: {exc}", operation=target.ref
+            ) from None
         except UpstreamError as exc:
-            raise CallError(502, "Bad Gateway", f"upstream {target.ref} unreachable: {exc}", operation=target.ref) from None
+            raise CallError(
+                502, "Bad Gateway", f"upstream {target.ref} unreachable: {exc}", operation=target.ref
+            ) from None
         if not 200 <= response.status < 300:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
         value = self._decode(target, response.body, response.content_type)

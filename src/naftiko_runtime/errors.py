@@ -40,7 +40,12 @@ class CallError(Exception):
         self.extra = extra or {}
 
     def as_problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail}
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if self.operation:
             body["operation"] = self.operation
         if self.problems:

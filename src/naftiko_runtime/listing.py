@@ -10,7 +10,11 @@ from naftiko_runtime.capability import CompiledCapability
 def describe(capability: CompiledCapability) -> dict[str, Any]:
     adapters = []
     for adapter in capability.adapters:
-        entry: dict[str, Any] = {"type": adapter.type, "namespace": adapter.namespace, "port": adapter.declared_port}
+        entry: dict[str, Any] = {
+            "type": adapter.type,
+            "namespace": adapter.namespace,
+            "port": adapter.declared_port,
+        }
         if adapter.type == "rest":
             entry["routes"] = [
                 {
@@ -49,7 +53,12 @@ def describe(capability: CompiledCapability) -> dict[str, Any]:
 
 
 def _argument(argument: Any) -> dict[str, Any]:
-    return {"name": argument.name, "type": argument.type, "required": argument.required, "in": argument.source}
+    return {
+        "name": argument.name,
+        "type": argument.type,
+        "required": argument.required,
+        "in": argument.source,
+    }
 
 
 def render_text(reports: list[dict[str, Any]]) -> str:
@@ -65,7 +74,9 @@ def render_text(reports: list[dict[str, Any]]) -> str:
                 lines.append(f"  MCP  {adapter['namespace']} :{adapter['port']} ({len(adapter['tools'])} tools)")
                 for tool in adapter["tools"]:
                     hints = [name for name, on in _hint_names(tool["annotations"]) if on]
-                    lines.append(f"    {tool['name']}  [{', '.join(hints) or 'no hints'}]  -> {tool['call'] or '(unresolved)'}")
+                    lines.append(
+                        f"    {tool['name']}  [{', '.join(hints) or 'no hints'}]  -> {tool['call'] or '(unresolved)'}"
+                    )
         lines.append(f"  consumes {len(report['operations'])} operations")
         for operation in report["operations"]:
             lines.append(f"    {operation['method']:6} {operation['url']}  ({operation['ref']})")

@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as parse_jsonpath
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from naftiko_runtime.spec.dialects import is_whole_value_mapping
 from naftiko_runtime.spec.models import OutputParameter

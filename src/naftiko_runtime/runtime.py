@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from naftiko_runtime.adapters.health import Health
-from naftiko_runtime.capability import DEFAULT_HOST, Adapter, AdapterType, CompiledCapability, LoadOptions, load_capability
+from naftiko_runtime.capability import (
+    DEFAULT_HOST,
+    Adapter,
+    AdapterType,
+    CompiledCapability,
+    LoadOptions,
+    load_capability,
+)
 from naftiko_runtime.consumer.client import AiohttpClient, Timeouts, UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 
@@ -21,7 +28,7 @@ class RuntimeOptions:
     base_uris: Mapping[str, str] = field(default_factory=dict)
     mock: bool = False
     openapi: Mapping[str, Sequence[Path]] = field(default_factory=dict)
-    timeouts: Timeouts = Timeouts()
+    timeouts: Timeouts = field(default_factory=Timeouts)
     stateless: bool = False
     json_response: bool = False
     environ: Mapping[str, str] | None = None

@@ -107,6 +107,9 @@ class NaftikoServer:
         self.exit_code = self._process.wait(timeout=timeout)
         for reader in self._readers:
             reader.join(timeout=timeout)
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
         return self.exit_code
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -128,4 +131,4 @@ class NaftikoServer:
     ) -> None:
         if self._process.poll() is None:
             self._process.kill()
-            self._process.wait(timeout=STOP_TIMEOUT)
+        self.wait_exit()

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import mcp_types as types
-from mcp.server.lowlevel import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
@@ -111,7 +111,9 @@ class McpAdapter:
         ) -> types.ListToolsResult:
             return listing
 
-        async def call_tool(_ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+        async def call_tool(
+            _ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+        ) -> types.CallToolResult:
             action = self._actions.get(params.name)
             if action is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool: {params.name}")

@@ -34,7 +34,14 @@ logger = logging.getLogger("naftiko.rest")
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 _JSON = b"application/json"
-_WHERE = {"path": "path", "query": "query", "header": "header", "cookie": "cookie", "body": "body", "body_field": "body"}
+_WHERE = {
+    "path": "path",
+    "query": "query",
+    "header": "header",
+    "cookie": "cookie",
+    "body": "body",
+    "body_field": "body",
+}
 
 
 @dataclass(slots=True)
@@ -95,7 +102,9 @@ class RestApp:
             return
         except Exception:
             logger.exception("route %s failed unexpectedly", action.name)
-            await send_problem(send, problem(500, "Internal Server Error", f"route {action.name} failed; see the server log"))
+            await send_problem(
+                send, problem(500, "Internal Server Error", f"route {action.name} failed; see the server log")
+            )
             return
         if isinstance(outcome, UpstreamAnswer):
             await send_bytes(send, outcome.status, outcome.body, (outcome.content_type or "application/json").encode())

@@ -7,7 +7,6 @@ unit tests) means implementing `UpstreamClient` and nothing else.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,9 +69,7 @@ class AiohttpClient:
         self._timeouts = timeouts
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
-        )
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=timeouts.read)
 
     def _open(self) -> aiohttp.ClientSession:
         # Created lazily so the session binds to the loop that serves requests.
@@ -103,7 +100,7 @@ class AiohttpClient:
                     headers={k.lower(): v for k, v in response.headers.items()},
                     body=body,
                 )
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(_describe_timeout(exc, self._timeouts)) from None
         except aiohttp.ClientConnectorError as exc:
             raise UpstreamUnreachable(f"cannot connect to {exc.host}:{exc.port}") from None

@@ -241,9 +241,7 @@ def compile_operation(
     )
 
 
-def _compile_parameter(
-    declared: InputParameter, variables: Variables, render_static: Any
-) -> ConsumedParameter:
+def _compile_parameter(declared: InputParameter, variables: Variables, render_static: Any) -> ConsumedParameter:
     value: Template | None = None
     constant: Any = None
     if is_template(declared.value):

@@ -33,9 +33,7 @@ class _Operation:
         canned = self.answers.named.get(name) if name is not None else None
         if canned is None:
             if name is not None:
-                log.debug(
-                    "%s %s: no example named %r; answering the default", self.method, self.template, name
-                )
+                log.debug("%s %s: no example named %r; answering the default", self.method, self.template, name)
             canned = self.answers.default
         return canned.answer(request)
 
@@ -43,9 +41,7 @@ class _Operation:
 class MockApi:
     """Answers the operations of one OpenAPI 3.x document from its examples."""
 
-    def __init__(
-        self, source: str, base_path: str, operations: Sequence[_Operation], warnings: Sequence[str]
-    ) -> None:
+    def __init__(self, source: str, base_path: str, operations: Sequence[_Operation], warnings: Sequence[str]) -> None:
         self.source = source
         self.warnings = tuple(warnings)
         self._base = split_path(base_path) if base_path else ("",)

@@ -50,20 +50,14 @@ class KnownExamples:
     """Example name -> lower-case header name -> value."""
 
 
-def compile_dispatcher(
-    extension: Any, known: KnownExamples, where: str, warnings: list[str]
-) -> Dispatcher | None:
+def compile_dispatcher(extension: Any, known: KnownExamples, where: str, warnings: list[str]) -> Dispatcher | None:
     """The dispatcher `x-microcks-operation` describes (inferred when absent); None answers the default."""
     if isinstance(extension, Mapping) and extension.get("dispatcher"):
-        return _compile(
-            str(extension["dispatcher"]), extension.get("dispatcherRules"), known, where, warnings
-        )
+        return _compile(str(extension["dispatcher"]), extension.get("dispatcherRules"), known, where, warnings)
     return _infer(known)
 
 
-def _compile(
-    kind: str, rules: Any, known: KnownExamples, where: str, warnings: list[str]
-) -> Dispatcher | None:
+def _compile(kind: str, rules: Any, known: KnownExamples, where: str, warnings: list[str]) -> Dispatcher | None:
     kind = kind.strip().upper()
     rules_text = "" if rules is None else rules if isinstance(rules, str) else json.dumps(rules)
     if kind == "URI_PARTS":
@@ -101,9 +95,7 @@ def _names(rules: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in rules.split("&&") if name.strip())
 
 
-def _criteria(
-    parts: Sequence[str], params: Sequence[str], headers: Sequence[str], known: KnownExamples
-) -> Dispatcher:
+def _criteria(parts: Sequence[str], params: Sequence[str], headers: Sequence[str], known: KnownExamples) -> Dispatcher:
     part_names, param_names, header_names = frozenset(parts), frozenset(params), frozenset(headers)
 
     def criteria(path: Mapping[str, str], query: Sequence[tuple[str, str]], head: Mapping[str, str]) -> str:
@@ -117,9 +109,7 @@ def _criteria(
     for name in known.names:
         table.setdefault(name, name)
     for name in known.names:
-        key = criteria(
-            known.path.get(name, {}), list(known.query.get(name, {}).items()), known.header.get(name, {})
-        )
+        key = criteria(known.path.get(name, {}), list(known.query.get(name, {}).items()), known.header.get(name, {}))
         # An example no request-side example points at (empty criteria) is no better a match than
         # the default answer, and may be an error example: leave "" to the default.
         if key:
@@ -169,9 +159,7 @@ def _json_body(rules: Any, where: str, warnings: list[str]) -> Dispatcher | None
         return None
     pointer, operator, cases = str(spec.get("exp", "")), str(spec.get("op", "equals")), spec.get("cases")
     if not isinstance(cases, Mapping) or operator not in _OPERATORS:
-        warnings.append(
-            f"{where}: JSON_BODY rules need 'cases' and a known 'op'; answering the first 2xx example"
-        )
+        warnings.append(f"{where}: JSON_BODY rules need 'cases' and a known 'op'; answering the first 2xx example")
         return None
     test = _OPERATORS[operator]
     choices = [(str(key), str(name)) for key, name in cases.items() if key != "default"]

@@ -67,9 +67,7 @@ def collect_answers(
                     named[name] = _canned(status, media_type, value, headers)
         refs = response.get("x-microcks-refs")
         for name in refs if isinstance(refs, list) else []:
-            named.setdefault(
-                str(name), Canned(status=status, headers=_response_headers(response, name, resolver))
-            )
+            named.setdefault(str(name), Canned(status=status, headers=_response_headers(response, name, resolver)))
     return Answers(
         named=named,
         default=_default(ranked, resolver),
@@ -206,9 +204,7 @@ def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _known_examples(
-    names: Sequence[str], parameters: Sequence[Mapping[str, Any]], resolver: Resolver
-) -> KnownExamples:
+def _known_examples(names: Sequence[str], parameters: Sequence[Mapping[str, Any]], resolver: Resolver) -> KnownExamples:
     by_location: dict[str, dict[str, dict[str, str]]] = {"path": {}, "query": {}, "header": {}}
     for parameter in parameters:
         location = str(parameter.get("in", ""))

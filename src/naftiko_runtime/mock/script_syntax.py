@@ -110,9 +110,7 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, text, flags=re.DOTALL)
 
 
-_INTERPOLATION = re.compile(
-    r"\\.|\$\{(?P<block>[^}]*)\}|\$(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)", re.DOTALL
-)
+_INTERPOLATION = re.compile(r"\\.|\$\{(?P<block>[^}]*)\}|\$(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)", re.DOTALL)
 
 
 def _gstring_parts(text: str) -> list[str | Node]:
@@ -296,9 +294,7 @@ class Parser:
             when_true = self.expression()
             self.expect("op", ":")
             when_false = self.expression()
-            return FunctionNode(
-                lambda env: (when_true if truth(condition.evaluate(env)) else when_false).evaluate(env)
-            )
+            return FunctionNode(lambda env: (when_true if truth(condition.evaluate(env)) else when_false).evaluate(env))
         return condition
 
     def _or(self) -> Node:
@@ -370,9 +366,7 @@ class Parser:
         if token.kind == "gstring":
             parts: list[str | Node] = token.value
             return FunctionNode(
-                lambda env: "".join(
-                    p if isinstance(p, str) else groovy_string(p.evaluate(env)) for p in parts
-                )
+                lambda env: "".join(p if isinstance(p, str) else groovy_string(p.evaluate(env)) for p in parts)
             )
         if token.kind == "op" and token.value == "(":
             inner = self.expression()

@@ -17,9 +17,7 @@ class ScriptError(Exception):
 
 
 def truth(value: Any) -> bool:
-    return (
-        bool(value) if isinstance(value, str | int | float | list | dict | tuple) or value is None else True
-    )
+    return bool(value) if isinstance(value, str | int | float | list | dict | tuple) or value is None else True
 
 
 def groovy_string(value: Any) -> str:

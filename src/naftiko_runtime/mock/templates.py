@@ -38,9 +38,7 @@ def compile_value(value: Any) -> Renderer | None:
         parts = {key: compile_value(item) for key, item in value.items()}
         if all(part is None for part in parts.values()):
             return None
-        return lambda request: {
-            key: (value[key] if part is None else part(request)) for key, part in parts.items()
-        }
+        return lambda request: {key: (value[key] if part is None else part(request)) for key, part in parts.items()}
     if isinstance(value, list):
         items = [compile_value(item) for item in value]
         if all(item is None for item in items):

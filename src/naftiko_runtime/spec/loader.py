@@ -111,9 +111,7 @@ def _validation_diagnostics(exc: ValidationError, source: Source) -> list[Diagno
     seen: set[tuple[FieldPath, str]] = set()
     for error in exc.errors():
         # Union branches and discriminator tags add non-field parts to `loc`.
-        field_path: FieldPath = tuple(
-            part for part in error["loc"] if isinstance(part, int) or not _is_model_tag(part)
-        )
+        field_path: FieldPath = tuple(part for part in error["loc"] if isinstance(part, int) or not _is_model_tag(part))
         message = _friendly(error)
         if (field_path, message) in seen:
             continue

@@ -90,10 +90,16 @@ class _Builder:
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise yaml.MarkedYAMLError(problem="unhashable mapping key", problem_mark=key_node.start_mark)
                 key_path = (*path, key if isinstance(key, str | int) else str(key))
-                self._source.positions[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self._source.positions[key_path] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
                 result[key] = self.build(value_node, key_path)
                 # Point at the key, where a reader looks for the field.
-                self._source.positions[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self._source.positions[key_path] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
