@@ -42,7 +42,12 @@ def api_key() -> str:
     return TEST_API_KEY
 
 
-@pytest.fixture(scope="session")
+def tripwire() -> SecretTripwire:
+    """The session's tripwire, for helpers that are not fixtures (server wrappers)."""
+    return _TRIPWIRE
+
+
+@pytest.fixture(scope="session", autouse=True)
 def secret_tripwire() -> Iterator[SecretTripwire]:
     yield _TRIPWIRE
     leaks = _TRIPWIRE.leaks()

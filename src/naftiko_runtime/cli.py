@@ -40,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+    except Exception as exc:
+        # Never a traceback to the user; the log at debug level keeps it for a bug report.
+        logging.getLogger("naftiko").debug("internal error", exc_info=True)
+        print(f"naftiko: internal error ({type(exc).__name__}): {exc}; rerun with --log-level debug", file=sys.stderr)
+        return EXIT_ERROR
 
 
 class UsageError(Exception):

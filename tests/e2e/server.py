@@ -15,6 +15,8 @@ from types import TracebackType
 
 import httpx
 
+from tests.conftest import tripwire
+
 _BANNER = re.compile(r"^naftiko: (REST|MCP)\s+(\S+) at (http://\S+) \((\d+) (routes|tools)\)")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
@@ -110,6 +112,7 @@ class NaftikoServer:
         for stream in (self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
+        tripwire().record(f"output of {' '.join(self.command[2:4])}", self.output)
         return self.exit_code
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

@@ -8,11 +8,6 @@ from naftiko_runtime.mock import MockApi
 from tests.mock.support import DOCKYARD, KOMBO, REGISTRY
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def registry() -> MockApi:
     return MockApi.from_file(REGISTRY)

@@ -73,16 +73,11 @@ def test_a_misspelled_field_loads_leniently_but_strict_validation_flags_its_entr
 
     findings = check_schema(loaded)
 
-    assert [d.field_path for d in findings] == ["capability.consumes[0]"]
-    assert findings[0].location.line == 4
+    assert findings
+    assert {d.field_path for d in findings} == {"capability.consumes[0]"}
+    assert {d.location.line for d in findings} == {4}
 
 
-@pytest.mark.xfail(
-    reason="BUG: spec/schema.py check_schema: when a oneOf fails, the sub-errors at the same depth "
-    "('baseURI' was unexpected / 'baseUri' is required) are dropped and only the parent's "
-    "'{...whole object...} is not valid under any of the given schemas' is reported",
-    strict=True,
-)
 def test_strict_validation_says_what_is_wrong_with_a_misspelled_field(write_yaml: Callable[..., Path]) -> None:
     findings = check_schema(load_document(write_yaml(MISSPELLED)))
 
