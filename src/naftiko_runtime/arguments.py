@@ -63,12 +63,20 @@ class Feed:
     literal: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A load-time remark about a signature; `error` ones make the file unusable."""
+
+    message: str
+    error: bool = False
+
+
 @dataclass(slots=True)
 class Signature:
     arguments: list[Argument]
     feeds: list[Feed]
     by_key: dict[str, Argument] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_key = {argument.key: argument for argument in self.arguments}
@@ -203,14 +211,14 @@ def derive_signature(
     declared_required_default: bool = True,
 ) -> Signature:
     feeds: list[Feed] = []
-    warnings: list[str] = []
+    findings: list[Finding] = []
     referenced: dict[str, list[ConsumedParameter | None]] = {}
     template_names: list[str] = []
     for target_name, value in with_map.items():
         target_key = param_key(target_name)
         consumed = target.parameter(target_key) if target else None
         if target is not None and consumed is None and target_key not in target.placeholder_keys():
-            warnings.append(f"'with' key '{target_name}' names no parameter of {target.ref}")
+            findings.append(Finding(f"'with' key '{target_name}' names no parameter of {target.ref}"))
         reference = argument_reference(value, expose_namespace)
         if reference is not None:
             feeds.append(Feed(target_key, argument_key=param_key(reference)))
@@ -229,7 +237,9 @@ def derive_signature(
             arguments.setdefault(argument.key, argument)
         for name in referenced:
             if param_key(name) not in arguments:
-                warnings.append(f"'with' refers to argument '{name}', which is not declared in inputParameters")
+                findings.append(
+                    Finding(f"'with' refers to argument '{name}', which is not declared in inputParameters", error=True)
+                )
     else:
         for name, consumed_list in referenced.items():
             _merge(arguments, _argument_from_consumed(name, consumed_list))
@@ -252,7 +262,7 @@ def derive_signature(
     for argument in arguments.values():
         if argument.key in route_keys:
             argument.source, argument.route_name, argument.required = "path", route_keys[argument.key], True
-    return Signature(list(arguments.values()), feeds, warnings=warnings)
+    return Signature(list(arguments.values()), feeds, findings=findings)
 
 
 def _placeholders(target: UpstreamOperation) -> list[tuple[str, str]]:

@@ -261,16 +261,9 @@ def _action(
         route_placeholders=placeholders,
         declared_required_default=required_default,
     )
-    for message in signature.warnings:
-        severity = Severity.ERROR if "not declared in inputParameters" in message else Severity.WARNING
-        capability.diagnostics.append(
-            Diagnostic(
-                severity,
-                f"{kind} '{name}': {message}",
-                loaded.locate((*field_path, "with")),
-                (*field_path, "with"),
-            )
-        )
+    for finding in signature.findings:
+        make = _error if finding.error else _warning
+        capability.diagnostics.append(make(loaded, f"{kind} '{name}': {finding.message}", (*field_path, "with")))
     try:
         output = compile_outputs(spec.output_parameters)
     except MappingError as exc:
@@ -310,8 +303,8 @@ def _check_ports(capability: CompiledCapability) -> None:
 
 
 def _warning(loaded: LoadedDocument, message: str, field_path: FieldPath, code: str = "") -> Diagnostic:
-    return Diagnostic(Severity.WARNING, message, loaded.locate(field_path), field_path, code)
+    return Diagnostic(Severity.WARNING, message, loaded.locate(field_path), loaded.original(field_path), code)
 
 
 def _error(loaded: LoadedDocument, message: str, field_path: FieldPath) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, message, loaded.locate(field_path), field_path)
+    return Diagnostic(Severity.ERROR, message, loaded.locate(field_path), loaded.original(field_path))

@@ -15,7 +15,8 @@ from naftiko_runtime.capability import (
     LoadOptions,
     load_capability,
 )
-from naftiko_runtime.consumer.client import AiohttpClient, Timeouts, UpstreamClient
+from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
+from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 
 DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090}

@@ -21,13 +21,19 @@ class LoadedDocument:
     source: Source
     document: Document
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Where entries of a list were skipped, the original index of each kept entry.
+    kept_indices: dict[FieldPath, list[int]] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
         return self.source.path
 
     def locate(self, field_path: FieldPath) -> Location:
-        return self.source.locate(field_path)
+        return self.source.locate(self.original(field_path))
+
+    def original(self, field_path: FieldPath) -> FieldPath:
+        """The path in the file of a path in the model (skipped entries shift list indices)."""
+        return _original(field_path, self.kept_indices)
 
 
 class NotACapability(CapabilityError):
@@ -54,11 +60,12 @@ def load_document(path: Path) -> LoadedDocument:
             ]
         )
     diagnostics: list[Diagnostic] = []
-    cleaned = _drop_unknown_types(data, source, diagnostics)
+    kept_indices: dict[FieldPath, list[int]] = {}
+    cleaned = _drop_unknown_types(data, source, diagnostics, kept_indices)
     try:
         document = Document.model_validate(cleaned)
     except ValidationError as exc:
-        raise CapabilityError(diagnostics + _validation_diagnostics(exc, source)) from None
+        raise CapabilityError(diagnostics + _validation_diagnostics(exc, source, kept_indices)) from None
     if document.capability is None:
         diagnostics.append(
             Diagnostic(
@@ -67,7 +74,7 @@ def load_document(path: Path) -> LoadedDocument:
                 source.locate(("naftiko",)),
             )
         )
-    return LoadedDocument(source=source, document=document, diagnostics=diagnostics)
+    return LoadedDocument(source=source, document=document, diagnostics=diagnostics, kept_indices=kept_indices)
 
 
 def _describe_top(data: Any) -> str:
@@ -77,7 +84,9 @@ def _describe_top(data: Any) -> str:
     return f"a {type(data).__name__}"
 
 
-def _drop_unknown_types(data: dict[str, Any], source: Source, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+def _drop_unknown_types(
+    data: dict[str, Any], source: Source, diagnostics: list[Diagnostic], kept_indices: dict[FieldPath, list[int]]
+) -> dict[str, Any]:
     """Skip adapters and consumes of types this runtime does not know, with a warning."""
     capability = data.get("capability")
     if not isinstance(capability, dict):
@@ -102,16 +111,30 @@ def _drop_unknown_types(data: dict[str, Any], source: Source, diagnostics: list[
                 )
                 continue
             kept.append(entry)
+            kept_indices.setdefault(("capability", key), []).append(index)
         capability[key] = kept
     return {**data, "capability": capability}
 
 
-def _validation_diagnostics(exc: ValidationError, source: Source) -> list[Diagnostic]:
+def _original(field_path: FieldPath, kept_indices: dict[FieldPath, list[int]]) -> FieldPath:
+    for prefix, indices in kept_indices.items():
+        size = len(prefix)
+        if field_path[:size] == prefix and len(field_path) > size:
+            index = field_path[size]
+            if isinstance(index, int) and index < len(indices):
+                return (*prefix, indices[index], *field_path[size + 1 :])
+    return field_path
+
+
+def _validation_diagnostics(
+    exc: ValidationError, source: Source, kept_indices: dict[FieldPath, list[int]]
+) -> list[Diagnostic]:
     diagnostics = []
     seen: set[tuple[FieldPath, str]] = set()
     for error in exc.errors():
         # Union branches and discriminator tags add non-field parts to `loc`.
-        field_path: FieldPath = tuple(part for part in error["loc"] if isinstance(part, int) or not _is_model_tag(part))
+        model_path = tuple(part for part in error["loc"] if isinstance(part, int) or not _is_model_tag(part))
+        field_path = _original(model_path, kept_indices)
         message = _friendly(error)
         if (field_path, message) in seen:
             continue
