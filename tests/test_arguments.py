@@ -14,7 +14,14 @@ from naftiko_runtime.consumer.operation import UpstreamOperation, compile_operat
 from naftiko_runtime.errors import CallError
 from naftiko_runtime.spec.models import ConsumesHttp, InputParameter
 
-REST_WHERE = {"path": "path", "query": "query", "header": "header", "cookie": "cookie", "body": "body", "body_field": "body"}
+REST_WHERE = {
+    "path": "path",
+    "query": "query",
+    "header": "header",
+    "cookie": "cookie",
+    "body": "body",
+    "body_field": "body",
+}
 
 
 def consumed(path: str, parameters: list[dict[str, Any]], method: str = "GET") -> UpstreamOperation:
@@ -22,7 +29,13 @@ def consumed(path: str, parameters: list[dict[str, Any]], method: str = "GET") -
         {
             "namespace": "up",
             "baseUri": "http://up.invalid",
-            "resources": [{"name": "r", "path": path, "operations": [{"name": "op", "method": method, "inputParameters": parameters}]}],
+            "resources": [
+                {
+                    "name": "r",
+                    "path": path,
+                    "operations": [{"name": "op", "method": method, "inputParameters": parameters}],
+                }
+            ],
         }
     )
     resource = consumes.resources[0]
@@ -114,7 +127,7 @@ def test_generated_tool_arguments_come_from_with_and_carry_the_consumed_types_an
     assert by_name["integration_id"].required and by_name["integration_id"].description == "The integration."
     assert not by_name["cursor"].required
     assert by_name["page_size"].type == "integer"
-    assert signature.warnings == []
+    assert signature.findings == []
 
 
 def test_consumed_parameters_not_named_in_with_are_passed_through_by_name() -> None:
@@ -146,7 +159,9 @@ def test_a_with_reference_may_differ_in_case_and_separators_from_the_consumed_na
 def test_a_with_key_that_names_no_consumed_parameter_is_warned_about() -> None:
     signature = generated({"integration": "tools.integration_id"})
 
-    assert signature.warnings == ["'with' key 'integration' names no parameter of up.op"]
+    assert [(f.message, f.error) for f in signature.findings] == [
+        ("'with' key 'integration' names no parameter of up.op", False)
+    ]
 
 
 def test_an_argument_used_only_in_a_with_template_becomes_required() -> None:
@@ -157,9 +172,7 @@ def test_an_argument_used_only_in_a_with_template_becomes_required() -> None:
 
 
 def test_route_placeholders_are_path_arguments_matched_ignoring_case_and_separators() -> None:
-    signature = generated(
-        {"integration_id": "rest.integration_id"}, route_placeholders=["integration-id"]
-    )
+    signature = generated({"integration_id": "rest.integration_id"}, route_placeholders=["integration-id"])
 
     argument = signature.by_key["integration_id"]
     assert (argument.source, argument.route_name, argument.required) == ("path", "integration-id", True)
@@ -185,7 +198,7 @@ def test_declared_tool_parameters_are_required_unless_they_say_otherwise() -> No
         ("imo", "string", True),
         ("verbose", "boolean", False),
     ]
-    assert signature.warnings == []
+    assert signature.findings == []
 
 
 def test_declared_route_parameters_are_optional_by_default_except_path_ones() -> None:
@@ -217,7 +230,9 @@ def test_a_with_reference_to_an_undeclared_argument_is_reported() -> None:
         target=None,
     )
 
-    assert signature.warnings == ["'with' refers to argument 'imo_nr', which is not declared in inputParameters"]
+    assert [(f.message, f.error) for f in signature.findings] == [
+        ("'with' refers to argument 'imo_nr', which is not declared in inputParameters", True)
+    ]
 
 
 def test_input_schema_lists_required_arguments_and_refuses_others() -> None:
@@ -338,9 +353,7 @@ def test_with_references_templates_and_literals_feed_upstream_parameters() -> No
 
 def test_with_templates_can_read_capability_variables() -> None:
     target = consumed("/x", [{"name": "tenant", "in": "query"}])
-    signature = derive_signature(
-        expose_namespace="t", declared=[], with_map={"tenant": "{{TENANT}}-eu"}, target=target
-    )
+    signature = derive_signature(expose_namespace="t", declared=[], with_map={"tenant": "{{TENANT}}-eu"}, target=target)
 
     assert signature.upstream_values({}, {"TENANT": "acme"})["tenant"] == "acme-eu"
 

@@ -36,7 +36,9 @@ def test_an_unset_environment_variable_is_recorded_as_missing_under_its_provider
 
 
 def test_an_empty_environment_variable_counts_as_missing() -> None:
-    variables = resolve_binds([bind(namespace="env", keys={"API_KEY": "SHOP_API_KEY"})], {"SHOP_API_KEY": ""}, Path("."))
+    variables = resolve_binds(
+        [bind(namespace="env", keys={"API_KEY": "SHOP_API_KEY"})], {"SHOP_API_KEY": ""}, Path(".")
+    )
 
     assert variables.missing == {"API_KEY": "SHOP_API_KEY"}
     assert variables.lookup("env.API_KEY") == (None, "SHOP_API_KEY")

@@ -9,7 +9,6 @@ import pytest
 
 from naftiko_runtime.capability import CompiledCapability, LoadOptions, load_capability
 from naftiko_runtime.diagnostics import CapabilityError, Severity
-from naftiko_runtime.errors import CallError
 
 DATA = Path(__file__).parent / "data"
 KOMBO = Path(__file__).parents[1] / "capabilities" / "kombo.yaml"
@@ -224,7 +223,13 @@ def test_a_tool_label_becomes_its_title(tmp_path: Path) -> None:
 
 
 def test_an_empty_base_uri_loads_with_a_warning_and_the_capability_is_not_ready(tmp_path: Path) -> None:
-    path = write(tmp_path, SHOP.replace("http://shop.invalid", "''").replace("{method}", "GET").replace("{call}", "shop.get-order").replace("{extra}", ""))
+    path = write(
+        tmp_path,
+        SHOP.replace("http://shop.invalid", "''")
+        .replace("{method}", "GET")
+        .replace("{call}", "shop.get-order")
+        .replace("{extra}", ""),
+    )
 
     capability = load(path)
 
@@ -235,7 +240,13 @@ def test_an_empty_base_uri_loads_with_a_warning_and_the_capability_is_not_ready(
 
 
 def test_a_base_uri_override_replaces_an_empty_base_uri_without_warning(tmp_path: Path) -> None:
-    path = write(tmp_path, SHOP.replace("http://shop.invalid", "''").replace("{method}", "GET").replace("{call}", "shop.get-order").replace("{extra}", ""))
+    path = write(
+        tmp_path,
+        SHOP.replace("http://shop.invalid", "''")
+        .replace("{method}", "GET")
+        .replace("{call}", "shop.get-order")
+        .replace("{extra}", ""),
+    )
 
     capability = load(path, base_uris={"shop": "http://127.0.0.1:9/"})
 

@@ -243,7 +243,9 @@ async def test_a_yaml_answer_is_converted_to_a_json_value_before_mapping(tmp_pat
         )
     )
     capability = load_capability(path, LoadOptions(environ={}))
-    upstream = FakeUpstream(UpstreamResponse(200, {"content-type": "application/yaml"}, b"region: eu-west-1\nsize: 3\n"))
+    upstream = FakeUpstream(
+        UpstreamResponse(200, {"content-type": "application/yaml"}, b"region: eu-west-1\nsize: 3\n")
+    )
     action = wire(capability, upstream)["mcp:region"]
 
     result = await invoke(action, {})

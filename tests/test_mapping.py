@@ -98,7 +98,11 @@ def test_array_items_are_mapped_relative_to_each_element() -> None:
 
 def test_an_array_mapping_of_the_whole_value_iterates_a_top_level_list() -> None:
     mapping = outputs(
-        {"type": "array", "mapping": "$.", "items": {"type": "object", "properties": {"n": {"type": "string", "mapping": "$.name"}}}}
+        {
+            "type": "array",
+            "mapping": "$.",
+            "items": {"type": "object", "properties": {"n": {"type": "string", "mapping": "$.name"}}},
+        }
     )
 
     assert mapping.apply(SHIP["crew"]) == [{"n": "Ada"}, {"n": "Bo"}]

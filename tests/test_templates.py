@@ -10,7 +10,7 @@ from naftiko_runtime.templates import Template, is_template
 def test_values_are_not_html_escaped() -> None:
     template = Template("{{q}}|{{{q}}}|{{&q}}")
 
-    assert template.render({"q": "<a href=\"x\">&'</a>"}) == "<a href=\"x\">&'</a>|" * 2 + "<a href=\"x\">&'</a>"
+    assert template.render({"q": '<a href="x">&\'</a>'}) == '<a href="x">&\'</a>|' * 2 + '<a href="x">&\'</a>'
 
 
 def test_a_missing_value_renders_empty() -> None:

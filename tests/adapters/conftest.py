@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,12 +13,14 @@ import pytest
 from naftiko_runtime.adapters.health import Health
 from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.capability import CompiledCapability, LoadOptions, load_capability
-from naftiko_runtime.consumer.client import AiohttpClient, Timeouts
-from tests.conftest import SecretTripwire
+from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
+from naftiko_runtime.consumer.client import Timeouts
 from tests.consumer.upstream_stub import StubUpstream
 
 DATA = Path(__file__).parents[1] / "data"
 KOMBO = Path(__file__).parents[2] / "capabilities" / "kombo.yaml"
+
+FAST = Timeouts(connect=2.0, read=5.0)
 
 Wire = Callable[..., Awaitable[CompiledCapability]]
 OpenRest = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -47,7 +50,7 @@ async def wire() -> AsyncIterator[Wire]:
         *,
         base_uris: Mapping[str, str],
         environ: Mapping[str, str] | None = None,
-        timeouts: Timeouts = Timeouts(connect=2.0, read=5.0),
+        timeouts: Timeouts = FAST,
     ) -> CompiledCapability:
         capability = load_capability(path, LoadOptions(base_uris=base_uris, environ=environ or {}))
         client = AiohttpClient(timeouts)
@@ -65,7 +68,7 @@ async def wire() -> AsyncIterator[Wire]:
 
 
 @pytest.fixture
-async def open_rest(secret_tripwire: SecretTripwire) -> AsyncIterator[OpenRest]:
+async def open_rest(secret_tripwire: Any) -> AsyncIterator[OpenRest]:
     """An httpx client talking to the RestApp of a capability; every response body goes to the tripwire."""
     async with AsyncExitStack() as stack:
 

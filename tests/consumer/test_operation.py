@@ -31,7 +31,15 @@ def compile_one(
 
 def operation(path: str, parameters: list[dict[str, Any]], method: str = "GET", **extra: Any) -> UpstreamOperation:
     return compile_one(
-        {"resources": [{"name": "r", "path": path, "operations": [{"name": "op", "method": method, "inputParameters": parameters, **extra}]}]}
+        {
+            "resources": [
+                {
+                    "name": "r",
+                    "path": path,
+                    "operations": [{"name": "op", "method": method, "inputParameters": parameters, **extra}],
+                }
+            ]
+        }
     )
 
 
@@ -104,7 +112,10 @@ def test_official_double_brace_placeholders_and_a_relative_resource_path_build_t
 
 def test_a_trailing_slash_of_the_base_uri_is_not_doubled() -> None:
     model = compile_one(
-        {"baseUri": "http://up.invalid/api/", "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}]}
+        {
+            "baseUri": "http://up.invalid/api/",
+            "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}],
+        }
     )
 
     assert model.build_request({}).url == "http://up.invalid/api/x"
@@ -122,7 +133,9 @@ def test_a_base_uri_override_replaces_the_declared_one() -> None:
 
 
 def test_query_values_are_percent_encoded_and_lists_repeat_the_name() -> None:
-    model = operation("/search", [{"name": "q", "in": "query"}, {"name": "tag", "in": "query"}, {"name": "n", "in": "query"}])
+    model = operation(
+        "/search", [{"name": "q", "in": "query"}, {"name": "tag", "in": "query"}, {"name": "n", "in": "query"}]
+    )
 
     request = model.build_request({"q": "a b&c=d", "tag": ["x", "y/z"], "n": 5})
 
@@ -186,7 +199,11 @@ def test_a_whole_body_parameter_is_sent_as_the_json_request_body() -> None:
 def test_body_field_parameters_are_merged_into_the_json_body() -> None:
     model = operation(
         "/books",
-        [{"name": "title", "in": "body"}, {"name": "year", "in": "body"}, {"name": "body", "in": "body", "type": "object"}],
+        [
+            {"name": "title", "in": "body"},
+            {"name": "year", "in": "body"},
+            {"name": "body", "in": "body", "type": "object"},
+        ],
         method="POST",
     )
 
@@ -254,7 +271,10 @@ def test_a_parameter_value_template_reads_a_camel_case_argument() -> None:
     # Official test resource http-header-query-capability.yaml: `q` has value "{{userId}}".
     model = operation(
         "/items",
-        [{"name": "q", "in": "query", "value": "{{userId}}"}, {"name": "X-Trace", "in": "header", "value": "t-{{trace-id}}"}],
+        [
+            {"name": "q", "in": "query", "value": "{{userId}}"},
+            {"name": "X-Trace", "in": "header", "value": "t-{{trace-id}}"},
+        ],
         method="POST",
     )
 
@@ -374,7 +394,13 @@ def test_an_apikey_placed_in_the_query_is_sent_there_with_the_other_query_values
     model = compile_one(
         {
             "authentication": {"type": "apikey", "key": "api_key", "value": "{{KEY}}", "placement": "query"},
-            "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op", "inputParameters": [{"name": "q", "in": "query"}]}]}],
+            "resources": [
+                {
+                    "name": "r",
+                    "path": "/x",
+                    "operations": [{"name": "op", "inputParameters": [{"name": "q", "in": "query"}]}],
+                }
+            ],
         },
         environ={"KEY": "k 1"},
     )

@@ -11,7 +11,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -29,6 +29,11 @@ class Received:
     @property
     def query(self) -> list[tuple[str, str]]:
         return parse_qsl(self.query_string, keep_blank_values=True)
+
+    @property
+    def segments(self) -> list[str]:
+        """The path split on `/` first, then each segment percent-decoded on its own."""
+        return [unquote(segment) for segment in self.raw_path.split("/")[1:]]
 
     def json(self) -> Any:
         return json.loads(self.body)

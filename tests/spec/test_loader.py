@@ -171,7 +171,9 @@ def test_a_shared_consumes_file_loads_with_a_warning_that_nothing_is_served(writ
 
 
 def test_unknown_fields_are_kept_rather_than_refused(write_yaml: WriteYaml) -> None:
-    text = MINIMAL.replace("    baseUri: http://shop.invalid\n", "    baseUri: http://shop.invalid\n    x-owner: team\n")
+    text = MINIMAL.replace(
+        "    baseUri: http://shop.invalid\n", "    baseUri: http://shop.invalid\n    x-owner: team\n"
+    )
 
     loaded = load_document(write_yaml(text))
 
@@ -193,6 +195,22 @@ def test_plain_loading_says_which_unknown_field_it_ignored(write_yaml: WriteYaml
     ignored = [d for d in loaded.diagnostics if "baseURI" in d.message]
     assert ignored, [str(d) for d in loaded.diagnostics]
     assert ignored[0].location.line == 6
+
+
+@pytest.mark.xfail(
+    reason="BUG: spec/source.py _Builder.build accepts a key repeated in one mapping and silently keeps the last "
+    "value (here the second `call:`), with no diagnostic; YAML requires unique keys",
+    strict=True,
+)
+def test_a_key_repeated_in_one_mapping_is_reported_at_its_second_occurrence(write_yaml: WriteYaml) -> None:
+    text = MINIMAL.replace("      call: shop.list-orders\n", "      call: shop.list-orders\n      call: shop.other\n")
+
+    try:
+        diagnostics = load_document(write_yaml(text)).diagnostics
+    except CapabilityError as exc:
+        diagnostics = exc.diagnostics
+
+    assert [(d.location.line, "call" in d.message) for d in diagnostics] == [(21, True)]
 
 
 def test_the_seed_capability_loads_with_its_thirteen_operations_and_two_adapters() -> None:

@@ -1,28 +1,23 @@
-"""consumer/client.py: AiohttpClient against a real aiohttp.web server on 127.0.0.1."""
+"""consumer/aiohttp_client.py: AiohttpClient against a real aiohttp.web server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import gzip
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import pytest
 
-from naftiko_runtime.consumer.client import (
-    AiohttpClient,
-    Timeouts,
-    UpstreamRequest,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-)
+from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
+from naftiko_runtime.consumer.client import Timeouts, UpstreamRequest, UpstreamTimeout, UpstreamUnreachable
 from tests.consumer.upstream_stub import StubUpstream
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def client() -> object:
+async def client() -> AsyncIterator[AiohttpClient]:
     client = AiohttpClient(Timeouts(connect=2.0, read=5.0))
     try:
         yield client
