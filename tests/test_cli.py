@@ -152,13 +152,6 @@ def test_validate_strict_fails_a_file_whose_adapters_were_skipped(
     assert "'skill' is not supported" in out
 
 
-@pytest.mark.xfail(
-    reason="BUG: templates.py Template() lets pystache.ParsingError escape load_capability (raised from "
-    "arguments.py derive_signature / consumer/operation.py _compile_parameter), so `naftiko validate` of a file "
-    "with a malformed Mustache template such as '{{/id}}' ends in 'naftiko: internal error (ParsingError)' "
-    "instead of an error at file:line:col",
-    strict=True,
-)
 def test_validate_reports_a_malformed_template_at_its_place_without_traceback(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

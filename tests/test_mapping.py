@@ -126,22 +126,12 @@ def test_a_wildcard_array_mapping_with_a_single_match_is_still_a_list() -> None:
     assert mapping.apply({"crew": [{"name": "Ada"}]}) == ["Ada"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: mapping.py _selector: a wildcard array mapping that matches nothing (the list is empty) "
-    "returns null instead of an empty array",
-    strict=True,
-)
 def test_a_wildcard_array_mapping_over_an_empty_list_is_an_empty_list() -> None:
     mapping = outputs({"type": "array", "mapping": "$.crew[*].name"})
 
     assert mapping.apply({"crew": []}) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: mapping.py _selector: a wildcard array mapping whose single match is itself a list returns "
-    "that inner list ([1, 2]) instead of the list of matches ([[1, 2]]), unlike two matches",
-    strict=True,
-)
 def test_a_wildcard_array_mapping_of_one_nested_list_keeps_the_nesting() -> None:
     mapping = outputs({"type": "array", "mapping": "$.rows[*]"})
 

@@ -35,20 +35,10 @@ def test_non_string_values_render_as_json_text(value: object, text: str) -> None
     assert Template("{{v}}").render({"v": value}) == text
 
 
-@pytest.mark.xfail(
-    reason="BUG: templates.py _as_text_value turns a non-empty dict into a dict of texts, so `{{v}}` of an "
-    "object renders the Python repr {'k': 1} instead of the JSON text its docstring promises",
-    strict=True,
-)
 def test_an_object_value_renders_as_json_text() -> None:
     assert Template("{{v}}").render({"v": {"k": 1, "ok": True}}) == '{"k": 1, "ok": true}'
 
 
-@pytest.mark.xfail(
-    reason="BUG: templates.py _as_text_value turns lists into JSON strings before rendering, so a Mustache "
-    "section over a list renders once with the JSON text instead of once per item",
-    strict=True,
-)
 def test_a_section_over_a_list_repeats_once_per_item() -> None:
     assert Template("{{#tags}}[{{.}}]{{/tags}}").render({"tags": ["a", "b"]}) == "[a][b]"
 

@@ -252,6 +252,7 @@ def derive_signature(
             for part_key, part_name in _placeholders(target):
                 if part_key not in declared_keys and part_key not in fed:
                     _merge(arguments, Argument(part_name, required=True, source="path"))
+            template_names.extend(name for name in target.template_arguments if param_key(name) not in fed)
         for name in template_names:
             if param_key(name) not in arguments:
                 _merge(arguments, Argument(name, required=True))

@@ -15,6 +15,7 @@ from typing import Literal
 
 from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
+from naftiko_runtime.consumer.body import BodyError
 from naftiko_runtime.consumer.operation import UpstreamOperation, compile_operation
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Severity
 from naftiko_runtime.engine import Action, Hints
@@ -22,7 +23,15 @@ from naftiko_runtime.errors import CallError
 from naftiko_runtime.mapping import MappingError, compile_outputs
 from naftiko_runtime.spec.dialects import path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
-from naftiko_runtime.spec.models import ExposedOperationBase, ExposesMcp, ExposesRest, McpTool
+from naftiko_runtime.spec.models import (
+    ExposedOperationBase,
+    ExposesMcp,
+    ExposesRest,
+    InputParameter,
+    McpTool,
+    OutputParameter,
+)
+from naftiko_runtime.templates import TemplateError
 
 AdapterType = Literal["rest", "mcp"]
 DEFAULT_HOST = "127.0.0.1"
@@ -104,14 +113,19 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                 )
             for r_index, resource in enumerate(consumes.resources):
                 for o_index, operation in enumerate(resource.operations):
-                    compiled = compile_operation(
-                        consumes,
-                        resource,
-                        operation,
-                        variables,
-                        base_uri=options.base_uris.get(consumes.namespace),
-                        mock=options.mock,
-                    )
+                    try:
+                        compiled = compile_operation(
+                            consumes,
+                            resource,
+                            operation,
+                            variables,
+                            base_uri=options.base_uris.get(consumes.namespace),
+                            mock=options.mock,
+                        )
+                    except (TemplateError, BodyError) as exc:
+                        where = ("capability", "consumes", c_index, "resources", r_index, "operations", o_index)
+                        diagnostics.append(_error(loaded, str(exc), where))
+                        continue
                     if compiled.ref in operations:
                         diagnostics.append(
                             _warning(
@@ -223,7 +237,7 @@ def _action(
     namespace: str,
     name: str,
     spec: ExposedOperationBase,
-    declared: list,  # type: ignore[type-arg]
+    declared: list[InputParameter],
     field_path: FieldPath,
     placeholders: tuple[str, ...] | list[str],
     required_default: bool = True,
@@ -248,25 +262,29 @@ def _action(
                 "Not Implemented",
                 f"{kind} '{name}' calls '{spec.call}', which the capability does not define",
             )
-    else:
+    elif not _is_mock(spec):
         capability.diagnostics.append(
             _warning(loaded, f"{kind} '{name}' has no 'call'; it answers an error when called", field_path)
         )
         unresolved = CallError(501, "Not Implemented", f"{kind} '{name}' has no upstream call")
-    signature = derive_signature(
-        expose_namespace=namespace,
-        declared=declared,
-        with_map=spec.with_,
-        target=target,
-        route_placeholders=placeholders,
-        declared_required_default=required_default,
-    )
+    try:
+        signature = derive_signature(
+            expose_namespace=namespace,
+            declared=declared,
+            with_map=spec.with_,
+            target=target,
+            route_placeholders=placeholders,
+            declared_required_default=required_default,
+        )
+    except TemplateError as exc:
+        capability.diagnostics.append(_error(loaded, str(exc), (*field_path, "with")))
+        signature = derive_signature(expose_namespace=namespace, declared=declared, with_map={}, target=target)
     for finding in signature.findings:
         make = _error if finding.error else _warning
         capability.diagnostics.append(make(loaded, f"{kind} '{name}': {finding.message}", (*field_path, "with")))
     try:
         output = compile_outputs(spec.output_parameters)
-    except MappingError as exc:
+    except (MappingError, TemplateError) as exc:
         capability.diagnostics.append(_error(loaded, str(exc), (*field_path, "outputParameters")))
         output = compile_outputs([])
     return Action(
@@ -279,6 +297,18 @@ def _action(
         target=target,
         unresolved=unresolved,
     )
+
+
+def _is_mock(spec: ExposedOperationBase) -> bool:
+    """An operation with no call whose outputs are all fixed `value`s answers them itself."""
+    return bool(spec.output_parameters) and all(_has_value(output) for output in spec.output_parameters)
+
+
+def _has_value(output: OutputParameter) -> bool:
+    if output.value is not None:
+        return True
+    children = list((output.properties or {}).values()) + ([output.items] if output.items else [])
+    return bool(children) and all(_has_value(child) for child in children)
 
 
 def _check_ports(capability: CompiledCapability) -> None:

@@ -100,12 +100,16 @@ def _selector(mapping: str | None, wants_list: bool) -> Shaper:
         return lambda value: value
     assert mapping is not None
     expression = _parse(mapping)
+    # A wildcard, filter, slice or recursive path yields a list of matches however many there are.
+    many = any(token in mapping for token in ("*", "..", "?(", ":", ","))
 
     def select(value: Any) -> Any:
         matches = [match.value for match in expression.find(value)]
+        if wants_list and many:
+            return matches
         if not matches:
             return None
-        if wants_list and (len(matches) > 1 or not isinstance(matches[0], list)):
+        if wants_list and not isinstance(matches[0], list):
             return matches
         return matches[0]
 

@@ -22,7 +22,12 @@ class Template:
     def __init__(self, source: str) -> None:
         self.source = source
         self.variables: tuple[str, ...] = tuple(dict.fromkeys(iter_template_variables(source)))
-        self._parsed: ParsedTemplate | None = pystache.parse(source) if "{{" in source else None
+        self._parsed: ParsedTemplate | None = None
+        if "{{" in source:
+            try:
+                self._parsed = pystache.parse(source)
+            except pystache.parser.ParsingError as exc:
+                raise TemplateError(f"invalid template {source!r}: {exc}") from None
 
     @property
     def is_constant(self) -> bool:
@@ -41,16 +46,55 @@ def is_template(value: object) -> bool:
     return isinstance(value, str) and "{{" in value
 
 
+class TemplateError(ValueError):
+    """A template that does not parse; the message says why."""
+
+
 def _textual(context: Mapping[str, Any]) -> dict[str, Any]:
-    # Booleans and containers render as JSON text (`true`, `{"a": 1}`), not Python reprs.
     return {key: _as_text_value(value) for key, value in context.items()}
 
 
+class _JsonObject(dict[str, Any]):
+    # Renders as JSON text, yet dotted names and sections still see its fields.
+    def __str__(self) -> str:
+        return json.dumps(_plain(self))
+
+
+class _JsonArray(list[Any]):
+    # Renders as JSON text, yet a section still repeats once per item.
+    def __str__(self) -> str:
+        return json.dumps(_plain(self))
+
+
+class _JsonBoolean:
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def __str__(self) -> str:
+        return "true" if self.value else "false"
+
+
 def _as_text_value(value: Any) -> Any:
+    """Booleans and containers render as JSON text (`true`, `{"a": 1}`), not Python reprs."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return _JsonBoolean(value)
     if isinstance(value, dict):
-        return {key: _as_text_value(item) for key, item in value.items()} or json.dumps(value)
+        return _JsonObject({key: _as_text_value(item) for key, item in value.items()})
     if isinstance(value, list):
-        return json.dumps(value)
+        return _JsonArray(_as_text_value(item) for item in value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _JsonBoolean):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value

@@ -306,12 +306,6 @@ async def test_an_unexpected_failure_is_an_error_result_without_internal_details
     assert "internal detail" in caplog.text
 
 
-@pytest.mark.xfail(
-    reason="BUG: capability.py _action / engine.py: a tool with no `call` and only `value` outputs is a mock "
-    "(NAFTIKO.md; tutorial step 1, conformance test step1-get-ship) but answers isError 'Not Implemented "
-    "(501): tool 'get-ship' has no upstream call'",
-    strict=True,
-)
 async def test_a_mock_tool_answers_its_value_outputs_rendered_with_the_arguments(secret_tripwire: Any) -> None:
     capability = load_capability(DATA / "official" / "step-1-shipyard-mock.yml", LoadOptions(environ={}))
 

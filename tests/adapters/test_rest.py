@@ -343,11 +343,6 @@ async def test_an_upstream_error_passes_through_with_its_status_and_json_body(
     assert response.headers["content-type"] == "application/json"
 
 
-@pytest.mark.xfail(
-    reason="BUG: adapters/rest.py RestApp.__call__ answers an empty 2xx upstream answer (204 No Content) with "
-    "the body b'null' and Content-Type application/json; a 204 must not carry a body",
-    strict=True,
-)
 async def test_an_upstream_204_is_answered_204_without_a_body(
     wire: Wire, open_rest: OpenRest, upstream: StubUpstream, api_key: str
 ) -> None:

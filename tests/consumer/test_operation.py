@@ -262,11 +262,6 @@ def test_a_parameter_value_template_reads_the_callers_argument() -> None:
     assert query(model.build_request({"user": "ada"})) == [("q", "owner:ada")]
 
 
-@pytest.mark.xfail(
-    reason="BUG: consumer/operation.py build_request renders parameter `value` templates with the values keyed "
-    "by param_key (lower-case, '-'->'_'), so `{{userId}}` or `{{trace-id}}` of an argument renders empty",
-    strict=True,
-)
 def test_a_parameter_value_template_reads_a_camel_case_argument() -> None:
     # Official test resource http-header-query-capability.yaml: `q` has value "{{userId}}".
     model = operation(
@@ -284,11 +279,6 @@ def test_a_parameter_value_template_reads_a_camel_case_argument() -> None:
     assert header(request, "X-Trace") == ["t-T9"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: consumer/operation.py compile_operation/build_request ignore the consumed operation's `body` "
-    "(NAFTIKO.md: a raw string or {type, data} rendered with Mustache); no body is sent",
-    strict=True,
-)
 def test_an_operation_body_template_is_rendered_and_sent() -> None:
     # Official test resource mcp-capability.yaml sends a fixed JSON body this way.
     model = operation(

@@ -66,9 +66,7 @@ async def test_wrong_and_missing_arguments_are_tool_errors_naming_them(
     assert kombo.requests == []
 
 
-async def test_upstream_error_is_a_tool_error_with_status_and_message(
-    naftiko: NaftikoServer, kombo: KomboFake
-) -> None:
+async def test_upstream_error_is_a_tool_error_with_status_and_message(naftiko: NaftikoServer, kombo: KomboFake) -> None:
     async with Client(naftiko.mcp_url) as client:
         result = await client.call_tool("get-integration-details", {"integration_id": "nobody:nothing"})
     assert result.is_error

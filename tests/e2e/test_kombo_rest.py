@@ -30,17 +30,13 @@ def test_each_kombo_operation_reaches_the_upstream_through_rest(
     case.check(response.json(), kombo)
 
 
-def test_unknown_integration_passes_the_upstream_404_envelope_through(
-    naftiko: NaftikoServer, kombo: KomboFake
-) -> None:
+def test_unknown_integration_passes_the_upstream_404_envelope_through(naftiko: NaftikoServer, kombo: KomboFake) -> None:
     response = httpx.get(f"{naftiko.rest_url}/v1/integrations/nobody:nothing", timeout=10)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == INTEGRATION_NOT_FOUND
 
 
-def test_path_traversal_in_a_route_value_stays_one_upstream_segment(
-    naftiko: NaftikoServer, kombo: KomboFake
-) -> None:
+def test_path_traversal_in_a_route_value_stays_one_upstream_segment(naftiko: NaftikoServer, kombo: KomboFake) -> None:
     response = httpx.get(f"{naftiko.rest_url}/v1/integrations/a%2F..%2F..%2Fcheck-api-key", timeout=10)
     assert response.status_code == 404
     assert kombo.last.raw_path == "/v1/integrations/a%2F..%2F..%2Fcheck-api-key"

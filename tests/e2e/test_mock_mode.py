@@ -111,8 +111,17 @@ def test_naftiko_mock_serves_a_document_the_runtime_can_use_as_its_upstream(tmp_
 
 def test_naftiko_call_prints_a_tool_result_offline() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "naftiko_runtime", "call", str(KOMBO_CAPABILITY), "get-tools", "--arg", "category=ats",
-         "--mock"],
+        [
+            sys.executable,
+            "-m",
+            "naftiko_runtime",
+            "call",
+            str(KOMBO_CAPABILITY),
+            "get-tools",
+            "--arg",
+            "category=ats",
+            "--mock",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -123,8 +132,17 @@ def test_naftiko_call_prints_a_tool_result_offline() -> None:
 
 def test_naftiko_call_reports_a_bad_argument_and_exits_1() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "naftiko_runtime", "call", str(KOMBO_CAPABILITY), "get-tools", "--arg", "colour=red",
-         "--mock"],
+        [
+            sys.executable,
+            "-m",
+            "naftiko_runtime",
+            "call",
+            str(KOMBO_CAPABILITY),
+            "get-tools",
+            "--arg",
+            "colour=red",
+            "--mock",
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -65,8 +65,17 @@ def test_a_port_in_use_is_a_clear_error_with_exit_1() -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "naftiko_runtime", "serve", str(KOMBO_CAPABILITY), "--port", f"8080={port}",
-             "--port", "9090=0"],
+            [
+                sys.executable,
+                "-m",
+                "naftiko_runtime",
+                "serve",
+                str(KOMBO_CAPABILITY),
+                "--port",
+                f"8080={port}",
+                "--port",
+                "9090=0",
+            ],
             capture_output=True,
             text=True,
             timeout=30,

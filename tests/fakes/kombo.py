@@ -167,12 +167,8 @@ class _Integration:
             "data_expired_at": None,
             "created_at": self.created_at,
             "beta": False,
-            "read_models": [
-                _coverage(model, for_integration=True) for model in _READ_MODELS.get(category, [])
-            ],
-            "write_actions": [
-                _coverage(action, for_integration=True) for action in _WRITE_ACTIONS.get(category, [])
-            ],
+            "read_models": [_coverage(model, for_integration=True) for model in _READ_MODELS.get(category, [])],
+            "write_actions": [_coverage(action, for_integration=True) for action in _WRITE_ACTIONS.get(category, [])],
         }
 
     def custom_field(self, custom_field_id: str) -> Json:
@@ -194,9 +190,7 @@ class _Integration:
         if mapped_id is not None:
             mapped = self.integration_field(mapped_id)
             rendered["integration_field"] = {key: mapped[key] for key in ("id", "key", "type", "label")}
-        return {
-            key: rendered[key] for key in ("id", "key", "integration_field", "model", "label", "description")
-        }
+        return {key: rendered[key] for key in ("id", "key", "integration_field", "model", "label", "description")}
 
 
 def _tool_summary(tool: str) -> Json:
@@ -294,9 +288,7 @@ def _seed() -> dict[str, _Integration]:
     greenhouse = _Integration(GREENHOUSE_ID, "ATS", "ACTIVE", "Globex", "2023-03-14T09:26:53.589Z")
     greenhouse.integration_fields = [
         _integration_field(IF_GREENHOUSE_SOURCE, "source", "Source", "ats_candidates"),
-        _integration_field(
-            IF_GREENHOUSE_CUSTOM_SALARY, "custom.desired_salary", "Desired salary", "ats_candidates"
-        ),
+        _integration_field(IF_GREENHOUSE_CUSTOM_SALARY, "custom.desired_salary", "Desired salary", "ats_candidates"),
     ]
     greenhouse.custom_fields = [
         _custom_field(
@@ -371,9 +363,7 @@ class KomboFake(FakeServer):
     """
 
     def __init__(self, api_key: str, *, startup_timeout: float = 10.0) -> None:
-        super().__init__(
-            self._serve_kombo, error_body=self._status_error_body, startup_timeout=startup_timeout
-        )
+        super().__init__(self._serve_kombo, error_body=self._status_error_body, startup_timeout=startup_timeout)
         self.api_key = api_key
         self.environment_id = ENVIRONMENT_ID
         self.customer_id = CUSTOMER_ID
@@ -399,9 +389,7 @@ class KomboFake(FakeServer):
             ("POST", "passthrough/{tool}/{api}", self._passthrough),
             ("GET", "tools/{category}", self._list_tools),
         ]
-        self._routes = [
-            (method, ("v1", *template.split("/")), handler) for method, template, handler in routes
-        ]
+        self._routes = [(method, ("v1", *template.split("/")), handler) for method, template, handler in routes]
 
     @property
     def base_url(self) -> str:
@@ -461,9 +449,7 @@ class KomboFake(FakeServer):
     def _dispatch(self, request: Request, body: bytes) -> Json:
         authorization = request.headers.get("authorization")
         if authorization is None:
-            raise KomboError(
-                401, AUTHENTICATION_INVALID, "Authentication invalid", "No API key was provided."
-            )
+            raise KomboError(401, AUTHENTICATION_INVALID, "Authentication invalid", "No API key was provided.")
         if authorization != f"Bearer {self.api_key}":
             raise KomboError(401, AUTHENTICATION_INVALID, "Authentication invalid", "The API key is invalid.")
         raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()

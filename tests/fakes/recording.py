@@ -101,17 +101,13 @@ class Recorder:
         """Block until at least `count` requests arrived; raise TimeoutError after `timeout` seconds."""
         with self._changed:
             if not self._changed.wait_for(lambda: len(self._requests) >= count, timeout):
-                raise TimeoutError(
-                    f"expected {count} request(s) within {timeout}s, got {len(self._requests)}"
-                )
+                raise TimeoutError(f"expected {count} request(s) within {timeout}s, got {len(self._requests)}")
             return list(self._requests)
 
     def wait_for_disconnects(self, count: int, timeout: float = 5.0) -> int:
         with self._changed:
             if not self._changed.wait_for(lambda: self._disconnects >= count, timeout):
-                raise TimeoutError(
-                    f"expected {count} client disconnect(s) within {timeout}s, got {self._disconnects}"
-                )
+                raise TimeoutError(f"expected {count} client disconnect(s) within {timeout}s, got {self._disconnects}")
             return self._disconnects
 
 
@@ -214,9 +210,7 @@ class FakeServer:
             access_log=False,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._run, args=(sock,), name=f"fake-{self._port}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(sock,), name=f"fake-{self._port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self._startup_timeout
         while not self._server.started:
@@ -296,9 +290,7 @@ class FakeServer:
         disconnected = asyncio.ensure_future(_wait_for_disconnect(receive))
         closing = asyncio.ensure_future(self._closing.wait())
         try:
-            done, _ = await asyncio.wait(
-                {disconnected, closing}, timeout=delay, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait({disconnected, closing}, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         finally:
             disconnected.cancel()
             closing.cancel()

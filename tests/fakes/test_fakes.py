@@ -280,9 +280,7 @@ def test_every_operation_answers_in_the_success_envelope(
     assert isinstance(response.json()["data"], dict)
 
 
-@pytest.mark.parametrize(
-    "authorization", [None, "Bearer ks_test_wrong", f"Basic {API_KEY}", f"Bearer {API_KEY}x"]
-)
+@pytest.mark.parametrize("authorization", [None, "Bearer ks_test_wrong", f"Basic {API_KEY}", f"Bearer {API_KEY}x"])
 def test_requests_without_the_right_bearer_key_are_rejected_and_still_recorded(
     kombo: KomboFake, authorization: str | None
 ) -> None:
@@ -326,9 +324,7 @@ def test_unknown_integration_answers_404_integration_not_found(client: httpx.Cli
         assert _error_code(response) == "PLATFORM.INTEGRATION_NOT_FOUND"
 
 
-def test_encoded_slash_in_a_path_parameter_arrives_as_one_segment(
-    client: httpx.Client, kombo: KomboFake
-) -> None:
+def test_encoded_slash_in_a_path_parameter_arrives_as_one_segment(client: httpx.Client, kombo: KomboFake) -> None:
     response = client.get("integrations/a%2F..%2Fb")
 
     assert response.status_code == 404
@@ -425,9 +421,7 @@ def test_deleted_integration_is_gone(client: httpx.Client, kombo: KomboFake) -> 
 
 
 def test_relink_and_setup_link_return_a_link(client: httpx.Client) -> None:
-    relink = client.post(
-        f"integrations/{PERSONIO_ID}/relink", json={"language": "de", "link_type": "EMBEDDED"}
-    )
+    relink = client.post(f"integrations/{PERSONIO_ID}/relink", json={"language": "de", "link_type": "EMBEDDED"})
     setup = client.post(f"integrations/{PERSONIO_ID}/setup-link", json={"link_type": "EMBEDDED"})
 
     assert relink.json()["data"]["link"].startswith("https://")
@@ -461,9 +455,7 @@ def test_force_sync_queues_one_sync_and_reports_it_as_already_queued_after(
 
 def test_passthrough_echoes_the_request_in_kombos_top_level_shape(client: httpx.Client) -> None:
     body = {"method": "POST", "path": "/company/employees", "params": {"limit": "5"}, "data": {"a": 1}}
-    response = client.post(
-        "passthrough/personio/personnel", headers={"X-Integration-Id": PERSONIO_ID}, json=body
-    )
+    response = client.post("passthrough/personio/personnel", headers={"X-Integration-Id": PERSONIO_ID}, json=body)
     answer = response.json()
 
     assert answer["status"] == "success"
@@ -489,9 +481,7 @@ def test_tools_are_listed_per_category_and_unknown_categories_are_rejected(clien
     assert _error_code(response) == "PLATFORM.INPUT_INVALID"
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [(429, "PLATFORM.RATE_LIMIT_EXCEEDED"), (500, "PLATFORM.UNKNOWN_ERROR")]
-)
+@pytest.mark.parametrize(("status", "code"), [(429, "PLATFORM.RATE_LIMIT_EXCEEDED"), (500, "PLATFORM.UNKNOWN_ERROR")])
 def test_injected_failures_use_kombos_error_envelope(
     client: httpx.Client, kombo: KomboFake, status: int, code: str
 ) -> None:

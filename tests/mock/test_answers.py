@@ -46,9 +46,7 @@ def test_a_json_example_written_as_text_is_answered_as_json() -> None:
 
 
 def test_an_example_keeps_its_own_media_type() -> None:
-    api = _api(
-        {"/x": {"get": {"responses": ok({"p": {"type": "about:blank"}}, media="application/problem+json")}}}
-    )
+    api = _api({"/x": {"get": {"responses": ok({"p": {"type": "about:blank"}}, media="application/problem+json")}}})
 
     assert ask(api, "GET", "/x").headers["content-type"] == "application/problem+json"
 

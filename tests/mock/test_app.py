@@ -14,9 +14,7 @@ from tests.mock.support import REGISTRY_BASE
 
 
 @pytest.mark.anyio
-async def test_mock_app_answers_any_method_and_path_from_its_documents(
-    registry: MockApi, dockyard: MockApi
-) -> None:
+async def test_mock_app_answers_any_method_and_path_from_its_documents(registry: MockApi, dockyard: MockApi) -> None:
     transport = httpx.ASGITransport(app=mock_app([registry, dockyard]))
     async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
         with anyio.fail_after(10):
@@ -47,9 +45,7 @@ async def test_mock_app_keeps_an_encoded_slash_inside_one_segment() -> None:
                     "responses": {
                         "200": {
                             "description": "x",
-                            "content": {
-                                "application/json": {"examples": {"a": {"value": 1}, "/id=a/b": {"value": 2}}}
-                            },
+                            "content": {"application/json": {"examples": {"a": {"value": 1}, "/id=a/b": {"value": 2}}}},
                         }
                     },
                 }
@@ -80,9 +76,7 @@ async def test_mock_app_under_uvicorn_answers_over_http(kombo: MockApi) -> None:
                     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                         health = await client.get("/healthz")
                         checked = await client.get("/v1/check-api-key", headers={"Authorization": "Bearer k"})
-                        relinked = await client.post(
-                            "/integrations/personio:1/relink", json={"language": "de"}
-                        )
+                        relinked = await client.post("/integrations/personio:1/relink", json={"language": "de"})
                         missing = await client.get("/v2/nothing")
             finally:
                 server.should_exit = True

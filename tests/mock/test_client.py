@@ -15,9 +15,7 @@ async def test_mock_client_asks_the_first_document_that_describes_the_request(
 ) -> None:
     client: UpstreamClient = MockClient([registry, dockyard])
 
-    ships = await client.send(
-        UpstreamRequest("GET", f"https://mocks.example{REGISTRY_BASE}/ships?status=active")
-    )
+    ships = await client.send(UpstreamRequest("GET", f"https://mocks.example{REGISTRY_BASE}/ships?status=active"))
     vessels = await client.send(UpstreamRequest("GET", "http://127.0.0.1:9/vessels/LEGACY-4012"))
     await client.close()
 

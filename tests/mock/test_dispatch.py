@@ -30,8 +30,7 @@ def test_uri_params_dispatcher_picks_the_example_named_by_the_query_value(regist
 
     assert [ship["vessel_name"] for ship in ships] == ["Pacific Dawn"]
     assert all(
-        ship["operational_status"] == "active"
-        for ship in data(ask(registry, "GET", "/ships", [("status", "active")]))
+        ship["operational_status"] == "active" for ship in data(ask(registry, "GET", "/ships", [("status", "active")]))
     )
 
 
@@ -66,9 +65,7 @@ def test_script_dispatcher_returning_a_name_answers_that_example_with_its_status
     assert data(response)["voyageId"] == "VOY-2026-042"
 
 
-def _dispatched(
-    extension: dict[str, Any], parameters: list[dict[str, Any]], examples: dict[str, Any]
-) -> MockApi:
+def _dispatched(extension: dict[str, Any], parameters: list[dict[str, Any]], examples: dict[str, Any]) -> MockApi:
     operation = {"x-microcks-operation": extension, "parameters": parameters, "responses": ok(examples)}
     return MockApi.from_document(document({"/items/{id}": {"get": operation}}), "test.yaml")
 
@@ -124,9 +121,7 @@ def test_json_body_dispatcher_compares_a_body_field_against_its_cases() -> None:
 def test_json_body_dispatcher_supports_range_regexp_size_and_presence() -> None:
     def choose(op: str, cases: str, body: Any) -> Any:
         rules = f'{{"exp": "/v", "op": "{op}", "cases": {cases}}}'
-        api = _dispatched(
-            {"dispatcher": "JSON_BODY", "dispatcherRules": rules}, [], {"yes": "yes", "no": "no"}
-        )
+        api = _dispatched({"dispatcher": "JSON_BODY", "dispatcherRules": rules}, [], {"yes": "yes", "no": "no"})
         return data(ask(api, "GET", "/items/1", body=body))
 
     assert choose("range", '{"[1;10]": "yes", "default": "no"}', {"v": 10}) == "yes"

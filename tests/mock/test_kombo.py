@@ -71,10 +71,7 @@ async def test_the_kombo_document_answers_every_operation_with_a_success_envelop
 def test_the_kombo_document_keeps_exactly_the_13_operations(kombo_document: dict[str, Any]) -> None:
     methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
     found = {
-        (method.upper(), path)
-        for path, item in kombo_document["paths"].items()
-        for method in item
-        if method in methods
+        (method.upper(), path) for path, item in kombo_document["paths"].items() for method in item if method in methods
     }
 
     assert found == set(OPERATIONS)

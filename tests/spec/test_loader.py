@@ -182,11 +182,6 @@ def test_unknown_fields_are_kept_rather_than_refused(write_yaml: WriteYaml) -> N
     assert loaded.document.capability.consumes[0].model_extra == {"x-owner": "team"}
 
 
-@pytest.mark.xfail(
-    reason="BUG: spec/loader.py load_document: NAFTIKO.md says plain loading stays lenient 'but says what "
-    "it ignored'; an unknown field such as a misspelled `baseURI` is ignored without any diagnostic",
-    strict=True,
-)
 def test_plain_loading_says_which_unknown_field_it_ignored(write_yaml: WriteYaml) -> None:
     text = MINIMAL.replace("    baseUri: http://shop.invalid\n", "    baseURI: http://shop.invalid\n")
 
@@ -197,11 +192,6 @@ def test_plain_loading_says_which_unknown_field_it_ignored(write_yaml: WriteYaml
     assert ignored[0].location.line == 6
 
 
-@pytest.mark.xfail(
-    reason="BUG: spec/source.py _Builder.build accepts a key repeated in one mapping and silently keeps the last "
-    "value (here the second `call:`), with no diagnostic; YAML requires unique keys",
-    strict=True,
-)
 def test_a_key_repeated_in_one_mapping_is_reported_at_its_second_occurrence(write_yaml: WriteYaml) -> None:
     text = MINIMAL.replace("      call: shop.list-orders\n", "      call: shop.list-orders\n      call: shop.other\n")
 
@@ -247,7 +237,7 @@ def test_corpus_files_of_both_dialects_load_without_errors(relative: str) -> Non
 
 
 @pytest.mark.xfail(
-    reason="BUG: consumes entries `{import, location}` (NAFTIKO.md: imports a namespace from a shared "
+    reason="Not yet (official-spec issue): consumes entries `{import, location}` (NAFTIKO.md: imports a namespace from a shared "
     "consumes file) are not supported; the loader reports 'required field is missing' for namespace",
     strict=True,
 )

@@ -113,11 +113,6 @@ def test_alias_expansion_bomb_fails_instead_of_eating_memory(monkeypatch: pytest
         parse_source("\n".join(levels) + "\n", Path("bomb.yaml"))
 
 
-@pytest.mark.xfail(
-    reason="BUG: spec/source.py _Builder.build follows a recursive alias (`loop: &a [*a]`) until RecursionError "
-    "instead of refusing it as invalid YAML at its line and column (`naftiko validate` says 'internal error')",
-    strict=True,
-)
 def test_a_recursive_alias_is_refused_with_its_position() -> None:
     with pytest.raises(SourceError) as caught:
         parse_source("naftiko: 1.0.0-alpha2\nloop: &a [*a]\n", Path("loop.yaml"))

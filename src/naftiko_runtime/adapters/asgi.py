@@ -31,6 +31,12 @@ async def send_bytes(
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_empty(send: Send, status: int) -> None:
+    headers = [] if status in (204, 304) or status < 200 else [(b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def send_problem(send: Send, problem: dict[str, Any], extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     await send_bytes(send, int(problem["status"]), json.dumps(problem).encode(), PROBLEM_JSON, extra_headers)
 

@@ -23,10 +23,11 @@ from naftiko_runtime.adapters.asgi import (
     problem,
     read_body,
     send_bytes,
+    send_empty,
     send_problem,
 )
 from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
-from naftiko_runtime.engine import Action, Success
+from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, Problem, UpstreamAnswer, invalid_arguments
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
 
@@ -108,7 +109,10 @@ class RestApp:
             return
         if isinstance(outcome, UpstreamAnswer):
             await send_bytes(send, outcome.status, outcome.body, (outcome.content_type or "application/json").encode())
-        elif isinstance(outcome, Success):
+        elif outcome.value is None and outcome.raw_json is None:
+            # An empty answer (204, or a 200 with no body) stays empty.
+            await send_empty(send, outcome.status)
+        else:
             body = outcome.raw_json if outcome.raw_json is not None else json.dumps(outcome.value).encode()
             await send_bytes(send, outcome.status, body, _JSON)
 

@@ -10,9 +10,18 @@ from urllib.parse import quote, urlencode
 
 from naftiko_runtime.binds import Variables
 from naftiko_runtime.consumer.auth import AUTH_TEMPLATE_FIELDS, AuthPlan, UnsupportedAuthentication, plan_auth
+from naftiko_runtime.consumer.body import BodyPlan, compile_body
 from naftiko_runtime.consumer.client import UpstreamRequest
 from naftiko_runtime.errors import CallError, Problem, invalid_arguments
-from naftiko_runtime.spec.dialects import PathLiteral, PathPlaceholder, is_whole_body, param_key, split_path
+from naftiko_runtime.spec.dialects import (
+    PathLiteral,
+    PathPlaceholder,
+    is_whole_body,
+    normalize_body,
+    param_key,
+    split_path,
+    template_argument,
+)
 from naftiko_runtime.spec.models import ConsumedOperation, ConsumedResource, ConsumesHttp, InputParameter
 from naftiko_runtime.templates import Template, is_template
 
@@ -51,6 +60,9 @@ class UpstreamOperation:
     parameters: list[ConsumedParameter]
     path_parts: list[PathLiteral | PathPlaceholder]
     auth: AuthPlan
+    body: BodyPlan | None = None
+    # Caller-dependent names the operation's templates use (body, parameter values).
+    template_arguments: list[str] = field(default_factory=list)
     # Why calls must fail now (a missing credential, no base URI); empty when ready.
     unavailable: CallError | None = None
     missing_variables: list[str] = field(default_factory=list)
@@ -73,20 +85,17 @@ class UpstreamOperation:
         """`values` maps parameter keys (see `param_key`) to the caller-derived values."""
         if self.unavailable is not None:
             raise self.unavailable
-        context: dict[str, Any] | None = None
         resolved: dict[str, Any] = dict(values)
         for parameter in self.parameters:
             if parameter.value is not None:
-                if context is None:
-                    context = {**self.variables_context, **_by_name(values, self.parameters)}
-                resolved[parameter.key] = parameter.value.render(context)
+                resolved[parameter.key] = render_with(parameter.value, self.variables_context, values)
             elif parameter.constant is not None:
                 resolved[parameter.key] = parameter.constant
         url = self.base_uri + self._render_path(resolved)
         query: list[tuple[str, str]] = list(self.auth.query)
         headers: list[tuple[str, str]] = []
         cookies: list[str] = []
-        body: bytes | None = None
+        whole_body: Any = None
         body_fields: dict[str, Any] = {}
         for parameter in self.parameters:
             value = resolved.get(parameter.key)
@@ -101,21 +110,35 @@ class UpstreamOperation:
                 cookies.append(f"{parameter.name}={quote(_text(value), safe='')}")
             elif parameter.location == "body":
                 if parameter.whole_body:
-                    body = json.dumps(value).encode()
+                    whole_body = value
                 else:
                     body_fields[parameter.name] = value
-        if body_fields:
-            merged = {**json.loads(body), **body_fields} if body else body_fields
-            body = json.dumps(merged).encode()
+        body, content_type = self._render_body(whole_body, body_fields, resolved)
         if query:
             url += ("&" if "?" in url else "?") + urlencode(query, quote_via=quote)
         if cookies:
             headers.append(("Cookie", "; ".join(cookies)))
         headers.extend(self.auth.headers)
         headers.append(("Accept", "application/json" if self.output_format == "json" else "*/*"))
-        if body is not None:
-            headers.append(("Content-Type", "application/json"))
+        if body is not None and not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", content_type))
         return UpstreamRequest(self.method, url, tuple(headers), body)
+
+    def _render_body(
+        self, whole_body: Any, body_fields: dict[str, Any], resolved: dict[str, Any]
+    ) -> tuple[bytes | None, str]:
+        """The caller's JSON body (and body fields) win; else the operation's own `body`."""
+        if body_fields:
+            base = whole_body if isinstance(whole_body, dict) else {}
+            return json.dumps({**base, **body_fields}).encode(), "application/json"
+        if whole_body is not None:
+            return json.dumps(whole_body).encode(), "application/json"
+        if self.body is None:
+            return None, ""
+        return self.body.render(
+            lambda template: render_with(template, self.variables_context, resolved),
+            lambda name: resolved.get(param_key(name)),
+        )
 
     def _render_path(self, values: Mapping[str, Any]) -> str:
         out = []
@@ -155,12 +178,21 @@ def _header_text(name: str, value: Any) -> str:
     return text
 
 
-def _by_name(values: Mapping[str, Any], parameters: list[ConsumedParameter]) -> dict[str, Any]:
-    named = dict(values)
-    for parameter in parameters:
-        if parameter.key in values:
-            named[parameter.name] = values[parameter.key]
-    return named
+def render_with(template: Template, variables: Mapping[str, Any], values: Mapping[str, Any]) -> str:
+    """Render with the variables, and each template name found in `values` by its `param_key`."""
+    context = dict(variables)
+    for name in template.variables:
+        argument = template_argument(name).partition(".")[0]
+        key = param_key(argument)
+        if key not in values:
+            continue
+        if argument == name.partition(".")[0]:
+            context[argument] = values[key]
+        else:
+            prefix = name.partition(".")[0]
+            scope = context.get(prefix)
+            context[prefix] = {**(scope if isinstance(scope, dict) else {}), argument: values[key]}
+    return template.render(context)
 
 
 def compile_operation(
@@ -224,6 +256,17 @@ def compile_operation(
             f"pass --base-uri {consumes.namespace}=URL",
             operation=ref,
         )
+    body_spec, caller_body = normalize_body(operation.body)
+    body = compile_body(body_spec)
+    if caller_body and not any(parameter.whole_body for parameter in parameters.values()):
+        parameters[("body", "body")] = ConsumedParameter(
+            "body", "body", "object", "Request body (JSON).", False, None, whole_body=True
+        )
+    dynamic = [
+        *(name for parameter in parameters.values() if parameter.value for name in parameter.value.variables),
+        *(body.variables if body else []),
+    ]
+    template_arguments = [template_argument(name) for name in dict.fromkeys(dynamic) if not variables.is_variable(name)]
     return UpstreamOperation(
         namespace=consumes.namespace,
         name=operation.name,
@@ -235,6 +278,8 @@ def compile_operation(
         parameters=list(parameters.values()),
         path_parts=split_path(full_path),
         auth=auth,
+        body=body,
+        template_arguments=template_arguments,
         unavailable=unavailable,
         missing_variables=list(dict.fromkeys(missing)),
         variables_context=variables.context(),

@@ -8,7 +8,10 @@ here, so the rest of the runtime never asks which dialect it is reading:
 - `with` values `rest.Y` / `tools.Y` / `mcp.Y` / `<expose-namespace>.Y` name the caller's argument `Y`;
 - `{{env.X}}` and a bare `{{X}}` that no bind declares read the environment variable `X`;
 - an output mapping `$` or `$.` (or none) is the whole value;
-- an `in: body` parameter named `body` is the whole JSON request body.
+- an `in: body` parameter named `body` is the whole JSON request body;
+- a consumed `body` of `type: form` is `formUrlEncoded`; `{type: json}` with no `data` takes
+  the caller's JSON body; an object that is not `{type, data}` is the JSON payload itself;
+- in templates, `{{tools.x}}` / `{{rest.x}}` name the caller's argument `x`.
 """
 
 from __future__ import annotations
@@ -78,6 +81,35 @@ def argument_reference(value: object, expose_namespace: str) -> str | None:
     if prefix in GENERIC_ARGUMENT_PREFIXES or prefix == expose_namespace:
         return name
     return None
+
+
+def template_argument(name: str) -> str:
+    """`tools.x` / `rest.x` in a template name the caller's argument `x`; other names stay."""
+    head, dot, rest = name.partition(".")
+    return rest if dot and head in GENERIC_ARGUMENT_PREFIXES and rest else name
+
+
+BODY_KINDS = frozenset({"json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm"})
+_BODY_KIND_ALIASES = {
+    "form": "formUrlEncoded",
+    "form-urlencoded": "formUrlEncoded",
+    "urlencoded": "formUrlEncoded",
+    "multipart": "multipartForm",
+    "form-data": "multipartForm",
+}
+
+
+def normalize_body(spec: object) -> tuple[object, bool]:
+    """(the body in official form or None, whether the caller supplies the JSON body)."""
+    if not isinstance(spec, dict):
+        return spec, False
+    kind = spec.get("type")
+    kind = _BODY_KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
+    if kind in BODY_KINDS:
+        if "data" not in spec:
+            return None, kind == "json"
+        return {**spec, "type": kind}, False
+    return {"type": "json", "data": spec}, False
 
 
 def is_whole_value_mapping(mapping: str | None) -> bool:

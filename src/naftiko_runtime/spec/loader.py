@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Location, Severity
 from naftiko_runtime.spec.models import Document
@@ -59,13 +59,32 @@ def load_document(path: Path) -> LoadedDocument:
                 )
             ]
         )
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = [
+        Diagnostic(
+            Severity.WARNING,
+            f"key '{path[-1]}' appears twice in one mapping; the last one is used",
+            source.locate(path),
+            path,
+            code="duplicate-key",
+        )
+        for path in source.duplicate_keys
+    ]
     kept_indices: dict[FieldPath, list[int]] = {}
     cleaned = _drop_unknown_types(data, source, diagnostics, kept_indices)
     try:
         document = Document.model_validate(cleaned)
     except ValidationError as exc:
         raise CapabilityError(diagnostics + _validation_diagnostics(exc, source, kept_indices)) from None
+    diagnostics.extend(
+        Diagnostic(
+            Severity.NOTE,
+            f"unknown field '{path[-1]}' ignored",
+            source.locate(_original(path, kept_indices)),
+            _original(path, kept_indices),
+            code="ignored-field",
+        )
+        for path in _ignored_fields(document, ())
+    )
     if document.capability is None:
         diagnostics.append(
             Diagnostic(
@@ -75,6 +94,22 @@ def load_document(path: Path) -> LoadedDocument:
             )
         )
     return LoadedDocument(source=source, document=document, diagnostics=diagnostics, kept_indices=kept_indices)
+
+
+def _ignored_fields(value: Any, path: FieldPath) -> list[FieldPath]:
+    """Paths of the fields no model declares (kept, not used)."""
+    found: list[FieldPath] = []
+    if isinstance(value, BaseModel):
+        found.extend((*path, str(name)) for name in value.model_extra or {})
+        for name, info in type(value).model_fields.items():
+            found.extend(_ignored_fields(getattr(value, name), (*path, info.alias or name)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_ignored_fields(item, (*path, index)))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_ignored_fields(item, (*path, str(key))))
+    return found
 
 
 def _describe_top(data: Any) -> str:

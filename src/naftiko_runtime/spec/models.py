@@ -153,6 +153,9 @@ class Info(Model):
     label: str | None = None
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
+    created: Any = None
+    modified: Any = None
+    stakeholders: list[Any] = Field(default_factory=list)
 
 
 class Capability(Model):
@@ -166,3 +169,5 @@ class Document(Model):
     info: Info | None = None
     binds: list[Bind] = Field(default_factory=list)
     capability: Capability | None = None
+    # A shared consumes file (imported by capabilities) has these and no capability.
+    consumes: list[ConsumesHttp] = Field(default_factory=list)

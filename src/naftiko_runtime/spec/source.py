@@ -27,6 +27,8 @@ class Source:
     path: Path
     data: Any
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # Keys written twice in one mapping (the last one wins, as in YAML loaders).
+    duplicate_keys: list[FieldPath] = field(default_factory=list)
 
     def locate(self, path: FieldPath) -> Location:
         """The closest recorded position to `path` (walking up to its parents)."""
@@ -76,11 +78,21 @@ class _Builder:
         self._loader = loader
         self._source = source
         self._count = 0
+        self._open: set[int] = set()
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self._count += 1
         if self._count > MAX_NODES:
             raise yaml.MarkedYAMLError(problem="document too large (alias expansion?)", problem_mark=node.start_mark)
+        if id(node) in self._open:
+            raise yaml.MarkedYAMLError(problem="an alias refers to itself", problem_mark=node.start_mark)
+        self._open.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _build(self, node: yaml.Node, path: FieldPath) -> Any:
         self._source.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             self._loader.flatten_mapping(node)
@@ -90,6 +102,8 @@ class _Builder:
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise yaml.MarkedYAMLError(problem="unhashable mapping key", problem_mark=key_node.start_mark)
                 key_path = (*path, key if isinstance(key, str | int) else str(key))
+                if key in result:
+                    self._source.duplicate_keys.append(key_path)
                 self._source.positions[key_path] = (
                     key_node.start_mark.line + 1,
                     key_node.start_mark.column + 1,
