@@ -207,7 +207,7 @@ async def test_an_unresolved_call_answers_501_without_calling_the_upstream(tmp_p
 
 
 @pytest.mark.xfail(
-    reason="Not yet (official-spec issue): engine.py Action._decode returns the raw text for every outputRawFormat other than json; "
+    reason="Not yet (official-spec issue): non-JSON outputRawFormat answers come back as text; "
     "NAFTIKO.md says the raw answer (xml, csv, yaml, ...) is converted to a JSON value, then mapped",
     strict=True,
 )

@@ -237,7 +237,7 @@ def test_corpus_files_of_both_dialects_load_without_errors(relative: str) -> Non
 
 
 @pytest.mark.xfail(
-    reason="Not yet (official-spec issue): consumes entries `{import, location}` (NAFTIKO.md: imports a namespace from a shared "
+    reason="Not yet (official-spec issue): consumes entries `{import, location}` (imports from a shared "
     "consumes file) are not supported; the loader reports 'required field is missing' for namespace",
     strict=True,
 )
