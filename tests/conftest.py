@@ -8,9 +8,11 @@ the API key the tests run with.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+
+from tests.consumer.upstream_stub import StubUpstream
 
 TEST_API_KEY = "ks_test_" + secrets.token_hex(16)
 
@@ -52,3 +54,13 @@ def secret_tripwire() -> Iterator[SecretTripwire]:
     yield _TRIPWIRE
     leaks = _TRIPWIRE.leaks()
     assert not leaks, f"the API key leaked into: {', '.join(leaks)}"
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[StubUpstream]:
+    """A real upstream on loopback that records requests and plays scripted answers."""
+    stub = await StubUpstream().start()
+    try:
+        yield stub
+    finally:
+        await stub.stop()

@@ -15,7 +15,6 @@ from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.capability import CompiledCapability, LoadOptions, load_capability
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts
-from tests.consumer.upstream_stub import StubUpstream
 
 DATA = Path(__file__).parents[1] / "data"
 KOMBO = Path(__file__).parents[2] / "capabilities" / "kombo.yaml"
@@ -24,20 +23,6 @@ FAST = Timeouts(connect=2.0, read=5.0)
 
 Wire = Callable[..., Awaitable[CompiledCapability]]
 OpenRest = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[StubUpstream]:
-    stub = await StubUpstream().start()
-    try:
-        yield stub
-    finally:
-        await stub.stop()
 
 
 @pytest.fixture

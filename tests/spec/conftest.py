@@ -8,11 +8,6 @@ import pytest
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def write_yaml(tmp_path: Path) -> Callable[..., Path]:
     """Write a (dedented) YAML snippet to tmp_path and return its path."""
 
