@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,12 +25,37 @@ class Hints:
     open_world: bool = True
 
 
-@dataclass(slots=True)
+_UNDECODED: Any = object()
+
+
 class Success:
-    status: int
-    value: Any
-    # The upstream's own JSON bytes, when the mapping leaves them unchanged.
-    raw_json: bytes | None = None
+    """A 2xx result. `raw_json` holds the upstream's own JSON bytes when the mapping leaves
+    them unchanged, so REST can pass them on without decoding; `value` decodes on first use."""
+
+    __slots__ = ("_decode", "_value", "raw_json", "status")
+
+    def __init__(
+        self,
+        status: int,
+        value: Any = None,
+        raw_json: bytes | None = None,
+        decode: Callable[[], Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.raw_json = raw_json
+        self._value = _UNDECODED if decode is not None else value
+        self._decode = decode
+
+    @property
+    def value(self) -> Any:
+        if self._value is _UNDECODED:
+            assert self._decode is not None
+            self._value = self._decode()
+        return self._value
+
+    @property
+    def is_empty(self) -> bool:
+        return self.raw_json is None and self._value is None
 
 
 @dataclass(slots=True)
@@ -80,11 +106,14 @@ class Action:
             ) from None
         if not 200 <= response.status < 300:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
-        value = self._decode(target, response.body, response.content_type)
-        if self.output.is_identity:
-            raw = response.body if target.output_format == "json" and response.body.strip() else None
-            return Success(response.status, value, raw)
-        return Success(response.status, self.output.apply(value))
+        body, content_type = response.body, response.content_type
+        if self.output.is_identity and target.output_format == "json" and "json" in content_type and body.strip():
+            return Success(response.status, raw_json=body, decode=lambda: self._decode(target, body, content_type))
+        value = self._decode(target, body, content_type)
+        if not self.output.is_identity:
+            return Success(response.status, self.output.apply(value))
+        passthrough = body if value is not None and target.output_format == "json" else None
+        return Success(response.status, value, passthrough)
 
     @staticmethod
     def _decode(target: UpstreamOperation, body: bytes, content_type: str) -> Any:

@@ -160,4 +160,14 @@ def _exit_quietly_on_signals() -> None:
 
 
 def run(runtime: Runtime, options: RuntimeOptions) -> None:
-    asyncio.run(serve(runtime, options))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(runtime, options))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    # uvloop (installed with uvicorn[standard]) when the platform has it; asyncio's loop otherwise.
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -23,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 
 from naftiko_runtime.adapters.asgi import Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
-from naftiko_runtime.engine import Action, Success
+from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 
 logger = logging.getLogger("naftiko.mcp")
@@ -64,15 +64,14 @@ async def call_action(action: Action, arguments: dict[str, Any] | None) -> types
     try:
         validated = action.signature.validate(arguments or {})
         outcome = await action.invoke(validated)
+        if isinstance(outcome, UpstreamAnswer):
+            return error_result(f"upstream {outcome.operation} answered HTTP {outcome.status}: {outcome.message()}")
+        value = outcome.value
     except CallError as error:
         return error_result(_describe(error))
     except Exception:
         logger.exception("tool %s failed unexpectedly", action.name)
         return error_result(f"tool {action.name} failed inside the runtime; see the server log")
-    if isinstance(outcome, UpstreamAnswer):
-        return error_result(f"upstream {outcome.operation} answered HTTP {outcome.status}: {outcome.message()}")
-    assert isinstance(outcome, Success)
-    value = outcome.value
     text = outcome.raw_json.decode("utf-8", "replace") if outcome.raw_json is not None else json.dumps(value)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)],

@@ -48,8 +48,9 @@ _WHERE = {
 @dataclass(slots=True)
 class _Route:
     pattern: re.Pattern[str]
-    placeholders: list[str]
-    methods: dict[str, Action]
+    has_placeholders: bool
+    # Per method: the action and its own placeholder names, in path order.
+    methods: dict[str, tuple[Action, list[str]]]
 
 
 class RestApp:
@@ -63,12 +64,12 @@ class RestApp:
             regex, placeholders = _compile_path(action.path)
             route = by_shape.get(regex)
             if route is None:
-                route = by_shape[regex] = _Route(re.compile(regex), placeholders, {})
-                if placeholders:
+                route = by_shape[regex] = _Route(re.compile(regex), bool(placeholders), {})
+                if route.has_placeholders:
                     self._patterned.append(route)
                 else:
                     self._literal[_normalise(action.path)] = route
-            route.methods.setdefault(action.method, action)
+            route.methods.setdefault(action.method, (action, placeholders))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,8 +83,8 @@ class RestApp:
         if route is None or match is None:
             await send_problem(send, problem(404, "Not Found", f"no route for {scope['path']}"))
             return
-        action = route.methods.get(scope["method"])
-        if action is None:
+        found = route.methods.get(scope["method"])
+        if found is None:
             allowed = ", ".join(route.methods)
             await send_problem(
                 send,
@@ -91,8 +92,9 @@ class RestApp:
                 [(b"allow", allowed.encode())],
             )
             return
+        action, placeholders = found
         try:
-            given = await self._arguments(action, scope, receive, match)
+            given = await self._arguments(action, scope, receive, placeholders, match)
             arguments = action.signature.validate(given, where=_WHERE)
             outcome = await action.invoke(arguments)
         except CallError as error:
@@ -109,7 +111,7 @@ class RestApp:
             return
         if isinstance(outcome, UpstreamAnswer):
             await send_bytes(send, outcome.status, outcome.body, (outcome.content_type or "application/json").encode())
-        elif outcome.value is None and outcome.raw_json is None:
+        elif outcome.is_empty:
             # An empty answer (204, or a 200 with no body) stays empty.
             await send_empty(send, outcome.status)
         else:
@@ -126,8 +128,10 @@ class RestApp:
                 return route, match
         return None, None
 
-    async def _arguments(self, action: Action, scope: Scope, receive: Receive, match: re.Match[str]) -> dict[str, Any]:
-        route_values = {name: unquote(value) for name, value in zip(_route_names(action), match.groups(), strict=False)}
+    async def _arguments(
+        self, action: Action, scope: Scope, receive: Receive, placeholders: list[str], match: re.Match[str]
+    ) -> dict[str, Any]:
+        route_values = {name: unquote(value) for name, value in zip(placeholders, match.groups(), strict=True)}
         needs_body = any(argument.source in ("body", "body_field") for argument in action.signature.arguments)
         body: Any = None
         if needs_body:
@@ -163,10 +167,6 @@ class RestApp:
             elif isinstance(body, dict) and argument.name in body:
                 given[argument.name] = body[argument.name]
         return given
-
-
-def _route_names(action: Action) -> list[str]:
-    return [part.name for part in split_path(action.path) if not isinstance(part, PathLiteral)]
 
 
 def _compile_path(path: str) -> tuple[str, list[str]]:

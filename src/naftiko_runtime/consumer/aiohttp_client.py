@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import aiohttp
 from yarl import URL
 
@@ -42,15 +44,15 @@ class AiohttpClient:
         try:
             async with session.request(
                 request.method,
-                URL(request.url, encoded=True),
-                headers=list(request.headers),
+                _url(request.url),
+                headers=request.headers,
                 data=request.body,
                 allow_redirects=False,
             ) as response:
                 body = await response.read()
                 return UpstreamResponse(
                     status=response.status,
-                    headers={k.lower(): v for k, v in response.headers.items()},
+                    headers=response.headers,
                     body=body,
                 )
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -64,6 +66,12 @@ class AiohttpClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _url(text: str) -> URL:
+    # Most calls repeat a URL; parsing it once saves yarl's work on the request path.
+    return URL(text, encoded=True)
 
 
 def _describe_timeout(exc: BaseException, timeouts: Timeouts) -> str:

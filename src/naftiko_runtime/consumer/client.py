@@ -38,7 +38,8 @@ class UpstreamResponse:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", self.headers.get("Content-Type", ""))
+        # `headers` is case-insensitive when it comes from a client library, lower-case otherwise.
+        return self.headers.get("content-type") or self.headers.get("Content-Type") or ""
 
 
 class UpstreamError(Exception):
