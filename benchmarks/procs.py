@@ -7,6 +7,7 @@ process group) and `Procs` stops every group it started, whatever happens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -113,10 +114,8 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 def _signal_group(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class Procs:

@@ -24,7 +24,9 @@ TOOL_NAMES = {
     "PutIntegrationsIntegrationIdCustomFieldsCustomFieldId": "put-custom-field-mappings",
     "PutIntegrationsIntegrationIdEnabled": "set-integration-enabled",
     "GetIntegrationsIntegrationIdIntegrationFields": "get-integration-fields",
-    "PatchIntegrationsIntegrationIdIntegrationFieldsIntegrationFieldId": "updates-integration-fields-passthrough-setting",
+    "PatchIntegrationsIntegrationIdIntegrationFieldsIntegrationFieldId": (
+        "updates-integration-fields-passthrough-setting"
+    ),
     "PostIntegrationsIntegrationIdRelink": "create-reconnection-link",
     "PostIntegrationsIntegrationIdSetupLink": "create-setup-flow-link",
     "PostPassthroughToolApi": "send-passthrough-request",

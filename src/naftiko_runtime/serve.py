@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TextIO
 
+import sniffio
 import uvicorn
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
@@ -107,6 +108,9 @@ async def serve(
     banner: TextIO = sys.stderr,
     on_ready: Callable[[dict[int, Listener]], None] | None = None,
 ) -> None:
+    # anyio asks sniffio which library runs the loop at nearly every await; on Python 3.11
+    # sniffing costs a pure-Python asyncio.current_task() each time. This thread only runs asyncio.
+    sniffio.thread_local.name = "asyncio"
     sockets: list[socket.socket] = []
     bound: dict[int, Listener] = {}
     try:
