@@ -53,8 +53,12 @@ def read_source(path: Path) -> Source:
     return parse_source(text, path)
 
 
+# libyaml composes ten times faster and keeps the marks we need; the pure-Python loader is the fallback.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_source(text: str, path: Path) -> Source:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         source = Source(path=path, data=None)
