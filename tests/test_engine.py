@@ -15,7 +15,7 @@ from naftiko_runtime.consumer.client import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from naftiko_runtime.engine import Action, Success
+from naftiko_runtime.engine import Action, CallRecord, Success
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 
 pytestmark = pytest.mark.anyio
@@ -252,3 +252,34 @@ async def test_a_yaml_answer_is_converted_to_a_json_value_before_mapping(tmp_pat
 
     assert isinstance(result, Success)
     assert result.value == "eu-west-1"
+
+
+class RecordingObserver:
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+
+    def call_finished(self, record: CallRecord) -> None:
+        self.records.append(record)
+
+
+async def test_an_observer_is_told_of_each_call_with_its_statuses_and_duration(kombo: CompiledCapability) -> None:
+    upstream = FakeUpstream(json_answer(b'{"status": "error"}', status=404))
+    action = wire(kombo, upstream)["rest:GET /v1/integrations/{integration-id}"]
+    observer = RecordingObserver()
+    action.observers = (observer,)
+
+    await invoke(action, {"integration_id": "nobody"})
+    upstream.error = UpstreamTimeout("no answer within 30 s")
+    with pytest.raises(CallError):
+        await invoke(action, {"integration_id": "nobody"})
+
+    first, second = observer.records
+    assert (first.action, first.status, first.upstream_status, first.error) == (action, 404, 404, None)
+    assert second.status == 504 and second.upstream_status is None and second.error is not None
+    assert first.seconds >= 0 and second.seconds >= 0
+
+
+async def test_without_observers_a_call_records_nothing(kombo: CompiledCapability) -> None:
+    action = wire(kombo, FakeUpstream())["mcp:check-api-key"]
+    assert action.observers == ()
+    assert isinstance(await invoke(action, {}), Success)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from naftiko_runtime.arguments import Signature
 from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError, UpstreamTimeout
@@ -58,6 +59,21 @@ class Success:
         return self.raw_json is None and self._value is None
 
 
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished call, as observers see it."""
+
+    action: Action
+    status: int
+    upstream_status: int | None
+    error: CallError | None
+    seconds: float
+
+
+class CallObserver(Protocol):
+    def call_finished(self, record: CallRecord) -> None: ...
+
+
 @dataclass(slots=True)
 class Action:
     """A route or a tool, compiled: its signature, its upstream operation and its output mapping."""
@@ -77,9 +93,28 @@ class Action:
     # REST only.
     method: str = "GET"
     path: str = ""
+    # Logs, metrics and traces hook in here; with none, a call pays one attribute check.
+    observers: tuple[CallObserver, ...] = ()
 
     async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         """`arguments` are already validated by `signature.validate`."""
+        if not self.observers:
+            return await self._invoke(arguments)
+        started = time.perf_counter()
+        try:
+            outcome = await self._invoke(arguments)
+        except CallError as error:
+            self._notify(CallRecord(self, error.status, None, error, time.perf_counter() - started))
+            raise
+        upstream = outcome.status if isinstance(outcome, UpstreamAnswer) or self.target else None
+        self._notify(CallRecord(self, outcome.status, upstream, None, time.perf_counter() - started))
+        return outcome
+
+    def _notify(self, record: CallRecord) -> None:
+        for observer in self.observers:
+            observer.call_finished(record)
+
+    async def _invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         if self.unresolved is not None:
             raise self.unresolved
         target = self.target

@@ -18,6 +18,7 @@ from naftiko_runtime.capability import (
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
+from naftiko_runtime.engine import CallObserver
 
 DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090}
 
@@ -60,6 +61,13 @@ class Runtime:
     clients: list[UpstreamClient]
     diagnostics: list[Diagnostic]
     health: Health
+
+    def observe(self, observer: CallObserver) -> None:
+        """Have `observer` told of every call of every route and tool."""
+        for capability in self.capabilities:
+            for adapter in capability.adapters:
+                for action in adapter.actions:
+                    action.observers = (*action.observers, observer)
 
     async def close(self) -> None:
         for client in self.clients:
