@@ -106,7 +106,6 @@ async def serve(
     runtime: Runtime,
     options: RuntimeOptions,
     banner: TextIO = sys.stderr,
-    on_ready: Callable[[dict[int, Listener]], None] | None = None,
 ) -> None:
     # anyio asks sniffio which library runs the loop at nearly every await; on Python 3.11
     # sniffing costs a pure-Python asyncio.current_task() each time. This thread only runs asyncio.
@@ -142,8 +141,7 @@ async def serve(
             file=banner,
             flush=True,
         )
-    if on_ready is not None:
-        on_ready(bound)
+    print(f"naftiko: serving {len(bound)} adapter(s); stop with Ctrl-C or SIGTERM", file=banner, flush=True)
     _exit_quietly_on_signals()
     await server.serve(sockets=sockets)
 

@@ -18,6 +18,7 @@ import httpx
 from tests.conftest import tripwire
 
 _BANNER = re.compile(r"^naftiko: (REST|MCP)\s+(\S+) at (http://\S+) \((\d+) (routes|tools)\)")
+_SERVING = re.compile(r"^naftiko: serving ")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 
@@ -48,6 +49,8 @@ class NaftikoServer:
         self._stdout: list[str] = []
         self._lines = threading.Condition()
         self.urls: dict[str, str] = {}
+        self.urls_by_namespace: dict[str, str] = {}
+        self.serving = False
         self.counts: dict[str, int] = {}
         self.exit_code: int | None = None
         self._readers = [
@@ -66,6 +69,10 @@ class NaftikoServer:
                     kind = match.group(1).lower()
                     self.urls[kind] = match.group(3)
                     self.counts[kind] = int(match.group(4))
+                    for namespace in match.group(2).split("+"):
+                        self.urls_by_namespace[namespace] = match.group(3)
+                if _SERVING.match(line):
+                    self.serving = True
                 self._lines.notify_all()
         with self._lines:
             self._lines.notify_all()
@@ -86,11 +93,11 @@ class NaftikoServer:
     def wait_ready(self, kinds: Sequence[str] = ("rest", "mcp"), timeout: float = START_TIMEOUT) -> NaftikoServer:
         deadline = time.monotonic() + timeout
         with self._lines:
-            while not all(kind in self.urls for kind in kinds):
+            while not (self.serving and all(kind in self.urls for kind in kinds)):
                 if self._process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"naftiko serve did not start: {self.command}\n{self.output_unlocked()}")
                 self._lines.wait(timeout=0.1)
-        first = self.urls[kinds[0]].removesuffix("/mcp")
+        first = next(iter(self.urls_by_namespace.values())).removesuffix("/mcp")
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{first}/healthz", timeout=1.0).status_code == 200:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Location, Severity
+from naftiko_runtime.spec.imports import resolve_imports
 from naftiko_runtime.spec.models import Document
 from naftiko_runtime.spec.source import Source, SourceError, read_source
 
@@ -70,7 +71,9 @@ def load_document(path: Path) -> LoadedDocument:
         for path in source.duplicate_keys
     ]
     kept_indices: dict[FieldPath, list[int]] = {}
-    cleaned = _drop_unknown_types(data, source, diagnostics, kept_indices)
+    cleaned = _drop_unknown_types(resolve_imports(data, source, diagnostics), source, diagnostics, kept_indices)
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        raise CapabilityError(diagnostics)
     try:
         document = Document.model_validate(cleaned)
     except ValidationError as exc:
