@@ -236,11 +236,6 @@ def test_corpus_files_of_both_dialects_load_without_errors(relative: str) -> Non
     assert loaded.document.capability.exposes
 
 
-@pytest.mark.xfail(
-    reason="Not yet (official-spec issue): consumes entries `{import, location}` (imports from a shared "
-    "consumes file) are not supported; the loader reports 'required field is missing' for namespace",
-    strict=True,
-)
 def test_consumes_imported_from_a_shared_file_are_resolved(tmp_path: Path) -> None:
     shutil.copytree(DATA / "official", tmp_path / "official")
 
