@@ -217,7 +217,7 @@ def derive_signature(
     for target_name, value in with_map.items():
         target_key = param_key(target_name)
         consumed = target.parameter(target_key) if target else None
-        if target is not None and consumed is None and target_key not in target.placeholder_keys():
+        if target is not None and consumed is None and target_key not in target.input_keys():
             findings.append(Finding(f"'with' key '{target_name}' names no parameter of {target.ref}"))
         reference = argument_reference(value, expose_namespace)
         if reference is not None:

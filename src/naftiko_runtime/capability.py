@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
@@ -21,7 +21,8 @@ from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, 
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
 from naftiko_runtime.mapping import MappingError, compile_outputs
-from naftiko_runtime.spec.dialects import path_placeholders
+from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
+from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
     ExposedOperationBase,
@@ -30,6 +31,7 @@ from naftiko_runtime.spec.models import (
     InputParameter,
     McpTool,
     OutputParameter,
+    Semantics,
 )
 from naftiko_runtime.templates import TemplateError
 
@@ -183,8 +185,9 @@ def _rest_actions(capability: CompiledCapability, expose: ExposesRest, where: Fi
     actions = []
     for r_index, resource in enumerate(expose.resources):
         placeholders = path_placeholders(resource.path)
-        for o_index, operation in enumerate(resource.operations):
+        for o_index, given in enumerate(resource.operations):
             field_path = (*where, "resources", r_index, "operations", o_index)
+            operation, _ = _resolve_ref(capability, given, field_path)
             declared = [*resource.input_parameters, *operation.input_parameters]
             action = _action(
                 capability,
@@ -206,29 +209,65 @@ def _rest_actions(capability: CompiledCapability, expose: ExposesRest, where: Fi
 
 def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: FieldPath) -> list[Action]:
     actions = []
-    for t_index, tool in enumerate(expose.tools):
+    for t_index, given in enumerate(expose.tools):
         field_path = (*where, "tools", t_index)
+        tool, semantics = _resolve_ref(capability, given, field_path)
         action = _action(capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ())
         action.title = tool.label
         action.description = tool.description
-        action.hints = _hints(tool, action.target)
+        action.hints = _hints(tool, _methods(action), semantics)
         actions.append(action)
     return actions
 
 
-def _hints(tool: McpTool, target: UpstreamOperation | None) -> Hints:
-    method = target.method if target else "POST"
-    read_only_default = method == "GET"
+def _methods(action: Action) -> list[str]:
+    """The HTTP methods a route or tool sends upstream (one call, or every call step)."""
+    if action.orchestration is not None:
+        return [step.target.method for step in action.orchestration.steps if isinstance(step, CallStep)]
+    return [action.target.method] if action.target else []
+
+
+def _hints(tool: McpTool, methods: list[str], semantics: Semantics | None) -> Hints:
+    """Spec hints win; then an aggregate's semantics; then what the HTTP methods imply."""
+    safe = bool(methods) and all(method == "GET" for method in methods)
+    idempotent = bool(methods) and all(method in ("GET", "PUT", "DELETE") for method in methods)
+    if semantics is not None:
+        safe = semantics.safe if semantics.safe is not None else safe
+        idempotent = semantics.idempotent if semantics.idempotent is not None else idempotent
     given = tool.hints
-    read_only = given.read_only if given and given.read_only is not None else read_only_default
+    read_only = given.read_only if given and given.read_only is not None else safe
+    destructive = "DELETE" in methods and not read_only
     return Hints(
         read_only=read_only,
-        destructive=given.destructive
-        if given and given.destructive is not None
-        else (method == "DELETE" and not read_only),
-        idempotent=given.idempotent if given and given.idempotent is not None else method in ("GET", "PUT", "DELETE"),
+        destructive=given.destructive if given and given.destructive is not None else destructive,
+        idempotent=given.idempotent if given and given.idempotent is not None else idempotent,
         open_world=given.open_world if given and given.open_world is not None else True,
     )
+
+
+SpecT = TypeVar("SpecT", bound=ExposedOperationBase)
+
+
+def _resolve_ref(capability: CompiledCapability, spec: SpecT, field_path: FieldPath) -> tuple[SpecT, Semantics | None]:
+    """`ref: aggregate.function`: the function's fields, overridden by the ones written here."""
+    if not spec.ref:
+        return spec, None
+    document = capability.loaded.document
+    aggregates = document.capability.aggregates if document.capability else []
+    namespace, _, name = spec.ref.partition(".")
+    function = next((f for a in aggregates if a.namespace == namespace for f in a.functions if f.name == name), None)
+    if function is None:
+        capability.diagnostics.append(
+            _error(
+                capability.loaded,
+                f"ref '{spec.ref}' names no function of the capability's aggregates",
+                (*field_path, "ref"),
+            )
+        )
+        return spec, None
+    inherited = function.model_dump(by_alias=True, exclude_unset=True, exclude={"semantics"})
+    merged = {**inherited, **spec.model_dump(by_alias=True, exclude_unset=True)}
+    return type(spec).model_validate(merged), function.semantics
 
 
 def _action(
@@ -245,7 +284,15 @@ def _action(
     loaded = capability.loaded
     target: UpstreamOperation | None = None
     unresolved: CallError | None = None
-    if spec.call:
+    orchestration: Orchestration | None = None
+    if spec.steps:
+        names = {param_key(parameter.name): parameter.name for parameter in declared}
+        orchestration, problems = compile_orchestration(spec, capability.operations, namespace, names)
+        for problem in problems:
+            capability.diagnostics.append(_warning(loaded, f"{kind} '{name}': {problem}", (*field_path, "steps")))
+        if problems:
+            unresolved = CallError(501, "Not Implemented", f"{kind} '{name}': {problems[0]}")
+    elif spec.call:
         target = capability.operations.get(spec.call)
         if target is None:
             capability.diagnostics.append(
@@ -283,7 +330,8 @@ def _action(
         make = _error if finding.error else _warning
         capability.diagnostics.append(make(loaded, f"{kind} '{name}': {finding.message}", (*field_path, "with")))
     try:
-        output = compile_outputs(spec.output_parameters)
+        # An orchestration's result is built by its mappings; its outputParameters only describe it.
+        output = compile_outputs([] if orchestration else spec.output_parameters)
     except (MappingError, TemplateError) as exc:
         capability.diagnostics.append(_error(loaded, str(exc), (*field_path, "outputParameters")))
         output = compile_outputs([])
@@ -296,6 +344,7 @@ def _action(
         location=loaded.locate(field_path),
         target=target,
         unresolved=unresolved,
+        orchestration=orchestration,
     )
 
 
@@ -307,7 +356,8 @@ def _is_mock(spec: ExposedOperationBase) -> bool:
 def _has_value(output: OutputParameter) -> bool:
     if output.value is not None:
         return True
-    children = list((output.properties or {}).values()) + ([output.items] if output.items else [])
+    items = output.items if isinstance(output.items, list) else [output.items] if output.items else []
+    children = [*(output.properties or {}).values(), *items]
     return bool(children) and all(_has_value(child) for child in children)
 
 

@@ -172,7 +172,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from naftiko_runtime.capability import LoadOptions, load_capability
+    from naftiko_runtime.spec.lint import check_rules
     from naftiko_runtime.spec.schema import check_schema
+    from naftiko_runtime.spec.source import SourceError, read_source
 
     results: list[dict[str, Any]] = []
     failed = False
@@ -183,8 +185,14 @@ def _validate(args: argparse.Namespace) -> int:
             diagnostics.extend(d for d in capability.diagnostics if d.code != "missing-variable")
             if args.strict:
                 diagnostics.extend(check_schema(capability.loaded))
+                diagnostics.extend(check_rules(capability.loaded))
         except CapabilityError as exc:
             diagnostics.extend(exc.diagnostics)
+            if args.strict:
+                try:
+                    diagnostics.extend(check_rules(read_source(path)))
+                except SourceError:
+                    pass
         has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
         if args.strict and any(d.code == "unsupported-type" for d in diagnostics):
             has_errors = True

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from naftiko_runtime.arguments import Signature
-from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError, UpstreamTimeout
+from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.diagnostics import Location
 from naftiko_runtime.errors import CallError, UpstreamAnswer
+from naftiko_runtime.exchange import exchange
 from naftiko_runtime.mapping import OutputMapping
+from naftiko_runtime.orchestration import Orchestration
 
 ActionKind = Literal["route", "tool"]
 
@@ -93,6 +95,7 @@ class Action:
     # REST only.
     method: str = "GET"
     path: str = ""
+    orchestration: Orchestration | None = None
     # Logs, metrics and traces hook in here; with none, a call pays one attribute check.
     observers: tuple[CallObserver, ...] = ()
 
@@ -117,6 +120,9 @@ class Action:
     async def _invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         if self.unresolved is not None:
             raise self.unresolved
+        if self.orchestration is not None:
+            result = await self.orchestration.run(arguments)
+            return result if isinstance(result, UpstreamAnswer) else Success(200, result)
         target = self.target
         if target is None:
             # A mock: its outputs are values rendered with the arguments.
@@ -128,17 +134,7 @@ class Action:
             return Success(200, self.output.apply(named))
         assert self.client is not None
         values = self.signature.upstream_values(arguments, target.variables_context)
-        request = target.build_request(values)
-        try:
-            response = await self.client.send(request)
-        except UpstreamTimeout as exc:
-            raise CallError(
-                504, "Gateway Timeout", f"upstream {target.ref} timed out: {exc}", operation=target.ref
-            ) from None
-        except UpstreamError as exc:
-            raise CallError(
-                502, "Bad Gateway", f"upstream {target.ref} unreachable: {exc}", operation=target.ref
-            ) from None
+        response = await exchange(target, self.client, values)
         if not 200 <= response.status < 300:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
         body, content_type = response.body, response.content_type

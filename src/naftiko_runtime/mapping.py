@@ -65,7 +65,7 @@ def _compile(parameter: OutputParameter) -> Shaper:
         return _constant(parameter.value)
     select = _selector(parameter.mapping, parameter.type == "array")
     if parameter.type == "array" and parameter.items is not None:
-        item_shaper = _compile(parameter.items)
+        item_shaper = _compile(_item_shape(parameter.items))
 
         def shape_array(value: Any) -> Any:
             selected = select(value)
@@ -88,6 +88,19 @@ def _compile(parameter: OutputParameter) -> Shaper:
     return select
 
 
+def _item_shape(items: OutputParameter | list[OutputParameter]) -> OutputParameter:
+    """A list of item fields (the orchestrated form) is an object of those fields."""
+    if isinstance(items, OutputParameter):
+        return items
+    fields = {
+        field.name or f"field{index}": field
+        if field.mapping or field.value is not None
+        else field.model_copy(update={"mapping": f"$.{field.name}"})
+        for index, field in enumerate(items)
+    }
+    return OutputParameter(type="object", properties=fields)
+
+
 def _constant(value: Any) -> Shaper:
     if is_template(value):
         template = Template(value)
@@ -100,8 +113,7 @@ def _selector(mapping: str | None, wants_list: bool) -> Shaper:
         return lambda value: value
     assert mapping is not None
     expression = _parse(mapping)
-    # A wildcard, filter, slice or recursive path yields a list of matches however many there are.
-    many = any(token in mapping for token in ("*", "..", "?(", ":", ","))
+    many = _yields_many(mapping)
 
     def select(value: Any) -> Any:
         matches = [match.value for match in expression.find(value)]
@@ -114,6 +126,16 @@ def _selector(mapping: str | None, wants_list: bool) -> Shaper:
         return matches[0]
 
     return select
+
+
+def compile_path(mapping: str) -> Shaper:
+    """A JSONPath selector: the value it names, or the list of matches for a multi-match path."""
+    return _selector(mapping, _yields_many(mapping))
+
+
+def _yields_many(mapping: str) -> bool:
+    # A wildcard, filter, slice or recursive path yields a list of matches however many there are.
+    return any(token in mapping for token in ("*", "..", "?(", ":", ","))
 
 
 def _parse(mapping: str) -> JSONPath:

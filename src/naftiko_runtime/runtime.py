@@ -108,6 +108,8 @@ def _attach_clients(capabilities: Sequence[CompiledCapability], options: Runtime
             for action in adapter.actions:
                 if action.target is not None:
                     action.client = by_namespace[action.target.namespace]
+                if action.orchestration is not None:
+                    action.orchestration.attach(by_namespace)
     return clients
 
 

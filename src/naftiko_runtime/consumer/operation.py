@@ -78,6 +78,14 @@ class UpstreamOperation:
                 return parameter
         return None
 
+    def input_keys(self) -> set[str]:
+        """Every name a caller's value can feed: parameters, path placeholders, template names."""
+        return {
+            *(parameter.key for parameter in self.parameters),
+            *self.placeholder_keys(),
+            *(param_key(name) for name in self.template_arguments),
+        }
+
     def placeholder_keys(self) -> list[str]:
         return [part.key for part in self.path_parts if isinstance(part, PathPlaceholder)]
 

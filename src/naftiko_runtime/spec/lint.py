@@ -3,7 +3,7 @@
 The rules file ships as package data, unchanged, and is interpreted here with Spectral's semantics:
 
 - `given` is evaluated with jsonpath-ng's extended parser. Every expression in the file parses as
-  written; like JSONPath-plus/nimma, jsonpath-ng (>= 1.16) applies `[*]` and `[?(...)]` to the
+  written; like JSONPath-plus/nimma, jsonpath-ng (1.16) applies `[*]` and `[?(...)]` to the
   members of an object as well as to the items of an array. So
   `authentication[?(@.type == 'oauth2')]` selects objects *inside* `authentication`, never the
   `authentication` object itself: in Spectral, and here, the three oauth2 rules do not fire on
@@ -19,6 +19,7 @@ The rules file ships as package data, unchanged, and is interpreted here with Sp
 - A result is placed at the closest path that exists in the document; its message is the rule's
   `message` with `{{property}}`, `{{value}}`, `{{error}}`, `{{path}}` and `{{description}}`
   replaced (so, as in Spectral, a custom function's own message only shows through `{{error}}`).
+  Identical findings (same rule, place and message) are reported once, as Spectral does.
 - Rules marked `recommended: false` are off, as in a Spectral ruleset used directly; `all_rules`
   turns them on (Spectral's `[ruleset, all]`).
 """
@@ -83,7 +84,7 @@ class LintRule:
     recommended: bool
     message: str | None
     description: str | None
-    given: tuple[JSONPath, ...]
+    given: tuple[tuple[str, JSONPath], ...]  # (expression, parsed)
     then: tuple[Then, ...]
 
 
@@ -96,10 +97,11 @@ def check_rules(document: Source | LoadedDocument, *, all_rules: bool = False) -
     source = document if isinstance(document, Source) else document.source
     data = source.data
     findings: dict[tuple[str, FieldPath, str], Diagnostic] = {}
+    matched: dict[str, list[tuple[FieldPath, Any]]] = {}  # rules share `given` expressions
     for rule in ruleset():
         if rule.severity is None or not (rule.recommended or all_rules):
             continue
-        for given_path, node in _matches(rule, data):
+        for given_path, node in _matches(rule, data, matched):
             for then in rule.then:
                 for target_path, target in _targets(node, then.field):
                     results = then.function(target, then.options)
@@ -133,7 +135,7 @@ def load_ruleset(text: str) -> tuple[LintRule, ...]:
                 recommended=rule.get("recommended") is not False,
                 message=rule.get("message"),
                 description=rule.get("description"),
-                given=tuple(_parse_given(given) for given in givens),
+                given=tuple((given, _parse_given(given)) for given in givens),
                 then=tuple(_then(name, then) for then in thens),
             )
         )
@@ -151,11 +153,12 @@ def _severity(value: object) -> Severity | None:
     return found
 
 
+@cache
 def _parse_given(expression: str) -> JSONPath:
     try:
         return parse_jsonpath(expression)
     except Exception:
-        # jsonpath-ng before 1.7 spells JSONPath-plus's `&&` as `&`.
+        # Older jsonpath-ng releases spell JSONPath-plus's `&&` as `&`.
         return parse_jsonpath(expression.replace("&&", "&"))
 
 
@@ -173,10 +176,13 @@ def _then(rule: str, then: dict[str, Any]) -> Then:
 # -- given and field -------------------------------------------------------------------------------
 
 
-def _matches(rule: LintRule, data: Any) -> Iterator[tuple[FieldPath, Any]]:
-    for expression in rule.given:
-        for match in expression.find(data):
-            yield _datum_path(match, data), match.value
+def _matches(
+    rule: LintRule, data: Any, matched: dict[str, list[tuple[FieldPath, Any]]]
+) -> Iterator[tuple[FieldPath, Any]]:
+    for text, expression in rule.given:
+        if text not in matched:
+            matched[text] = [(_datum_path(match, data), match.value) for match in expression.find(data)]
+        yield from matched[text]
 
 
 def _datum_path(datum: DatumInContext, data: Any) -> FieldPath:

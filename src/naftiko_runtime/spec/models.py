@@ -39,7 +39,8 @@ class OutputParameter(Model):
     const: Any = None
     description: str | None = None
     properties: dict[str, OutputParameter] | None = None
-    items: OutputParameter | None = None
+    # Mapped outputs give one item shape; orchestrated outputs list the item's fields.
+    items: OutputParameter | list[OutputParameter] | None = None
 
 
 class Authentication(Model):
@@ -83,14 +84,60 @@ class ConsumesHttp(Model):
     resources: list[ConsumedResource] = Field(default_factory=list)
 
 
-class ExposedOperationBase(Model):
+class Step(Model):
+    """An orchestration step: `call` a consumed operation, `lookup` in an earlier result, or a `script`."""
+
+    type: Literal["call", "lookup", "script"]
+    name: str
+    call: str | None = None
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    index: str | None = None
+    match: str | None = None
+    lookup_value: str | None = Field(default=None, alias="lookupValue")
+    output_parameters: list[str] = Field(default_factory=list, alias="outputParameters")
+    language: str | None = None
+    location: str | None = None
+    file: str | None = None
+
+
+class StepMapping(Model):
+    target_name: str = Field(alias="targetName")
+    value: str
+
+
+class Semantics(Model):
+    safe: bool | None = None
+    idempotent: bool | None = None
+    cacheable: bool | None = None
+
+
+class Invocable(Model):
+    """What routes, tools and aggregate functions share: inputs, a call or steps, outputs."""
+
     name: str | None = None
     label: str | None = None
     description: str | None = None
     input_parameters: list[InputParameter] = Field(default_factory=list, alias="inputParameters")
     call: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    steps: list[Step] = Field(default_factory=list)
+    mappings: list[StepMapping] = Field(default_factory=list)
     output_parameters: list[OutputParameter] = Field(default_factory=list, alias="outputParameters")
+
+
+class ExposedOperationBase(Invocable):
+    ref: str | None = None
+
+
+class AggregateFunction(Invocable):
+    name: str
+    semantics: Semantics | None = None
+
+
+class Aggregate(Model):
+    namespace: str
+    label: str | None = None
+    functions: list[AggregateFunction] = Field(default_factory=list)
 
 
 class RestOperation(ExposedOperationBase):
@@ -162,6 +209,7 @@ class Capability(Model):
     consumes: list[ConsumesHttp] = Field(default_factory=list)
     exposes: list[Exposes] = Field(default_factory=list)
     binds: list[Bind] = Field(default_factory=list)
+    aggregates: list[Aggregate] = Field(default_factory=list)
 
 
 class Document(Model):
