@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
@@ -28,6 +28,7 @@ from naftiko_runtime.spec.models import (
     ExposedOperationBase,
     ExposesMcp,
     ExposesRest,
+    ExposesSkill,
     InputParameter,
     McpTool,
     OutputParameter,
@@ -35,7 +36,7 @@ from naftiko_runtime.spec.models import (
 )
 from naftiko_runtime.templates import TemplateError
 
-AdapterType = Literal["rest", "mcp"]
+AdapterType = Literal["rest", "mcp", "skill"]
 DEFAULT_HOST = "127.0.0.1"
 
 
@@ -55,6 +56,8 @@ class Adapter:
     description: str | None
     actions: list[Action]
     capability: CompiledCapability
+    # Skill adapters: the catalogue entries they serve.
+    skills: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -152,8 +155,10 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
             field_path: FieldPath = ("capability", "exposes", e_index)
             if isinstance(expose, ExposesRest):
                 actions = _rest_actions(compiled_capability, expose, field_path)
-            else:
+            elif isinstance(expose, ExposesMcp):
                 actions = _mcp_actions(compiled_capability, expose, field_path)
+            else:
+                actions = []
             compiled_capability.adapters.append(
                 Adapter(
                     type=expose.type,
@@ -166,6 +171,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                 )
             )
         _check_ports(compiled_capability)
+        _build_catalogues(compiled_capability)
     for variable in dict.fromkeys(v for op in operations.values() for v in op.missing_variables):
         diagnostics.append(
             _warning(
@@ -202,6 +208,7 @@ def _rest_actions(capability: CompiledCapability, expose: ExposesRest, where: Fi
             )
             action.method = operation.method
             action.path = resource.path
+            action.operation_name = operation.name
             action.description = operation.description or resource.description
             actions.append(action)
     return actions
@@ -359,6 +366,40 @@ def _has_value(output: OutputParameter) -> bool:
     items = output.items if isinstance(output.items, list) else [output.items] if output.items else []
     children = [*(output.properties or {}).values(), *items]
     return bool(children) and all(_has_value(child) for child in children)
+
+
+def _build_catalogues(capability: CompiledCapability) -> None:
+    """Each skill as served, its tools carrying the input schema of the route or tool they name."""
+    document = capability.loaded.document
+    assert document.capability is not None
+    skill_exposes = {e.namespace: e for e in document.capability.exposes if isinstance(e, ExposesSkill)}
+    siblings = {a.namespace: a for a in capability.adapters if a.type != "skill"}
+    for index, adapter in enumerate(capability.adapters):
+        expose = skill_exposes.get(adapter.namespace)
+        if adapter.type != "skill" or expose is None:
+            continue
+        for s_index, skill in enumerate(expose.skills):
+            entry = skill.model_dump(by_alias=True, exclude_none=True)
+            for t_index, tool in enumerate(skill.tools):
+                if tool.from_ is None:
+                    continue
+                source = siblings.get(tool.from_.get("sourceNamespace", ""))
+                wanted = tool.from_.get("action", "")
+                action = (
+                    next((a for a in source.actions if wanted in (a.name, a.operation_name)), None) if source else None
+                )
+                if action is None:
+                    capability.diagnostics.append(
+                        _warning(
+                            capability.loaded,
+                            f"skill '{skill.name}' tool '{tool.name}' comes from '{tool.from_.get('sourceNamespace')}."
+                            f"{wanted}', which no sibling adapter has",
+                            ("capability", "exposes", index, "skills", s_index, "tools", t_index, "from"),
+                        )
+                    )
+                    continue
+                entry["tools"][t_index]["inputSchema"] = action.signature.input_schema()
+            adapter.skills.append(entry)
 
 
 def _check_ports(capability: CompiledCapability) -> None:

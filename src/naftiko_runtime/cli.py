@@ -7,6 +7,7 @@ and `import mcp` alone costs over a second.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -189,10 +190,8 @@ def _validate(args: argparse.Namespace) -> int:
         except CapabilityError as exc:
             diagnostics.extend(exc.diagnostics)
             if args.strict:
-                try:
+                with contextlib.suppress(SourceError):
                     diagnostics.extend(check_rules(read_source(path)))
-                except SourceError:
-                    pass
         has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
         if args.strict and any(d.code == "unsupported-type" for d in diagnostics):
             has_errors = True

@@ -95,6 +95,7 @@ class Action:
     # REST only.
     method: str = "GET"
     path: str = ""
+    operation_name: str | None = None
     orchestration: Orchestration | None = None
     # Logs, metrics and traces hook in here; with none, a call pays one attribute check.
     observers: tuple[CallObserver, ...] = ()

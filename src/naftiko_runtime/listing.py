@@ -25,6 +25,11 @@ def describe(capability: CompiledCapability) -> dict[str, Any]:
                 }
                 for action in adapter.actions
             ]
+        elif adapter.type == "skill":
+            entry["skills"] = [
+                {"name": skill["name"], "tools": [tool["name"] for tool in skill.get("tools", [])]}
+                for skill in adapter.skills
+            ]
         else:
             entry["tools"] = [
                 {
@@ -66,7 +71,11 @@ def render_text(reports: list[dict[str, Any]]) -> str:
     for report in reports:
         lines.append(f"{report['file']}: {report['label']}")
         for adapter in report["adapters"]:
-            if adapter["type"] == "rest":
+            if adapter["type"] == "skill":
+                lines.append(f"  SKILL {adapter['namespace']} :{adapter['port']} ({len(adapter['skills'])} skills)")
+                for skill in adapter["skills"]:
+                    lines.append(f"    {skill['name']}  tools: {', '.join(skill['tools']) or '(none)'}")
+            elif adapter["type"] == "rest":
                 lines.append(f"  REST {adapter['namespace']} :{adapter['port']} ({len(adapter['routes'])} routes)")
                 for route in adapter["routes"]:
                     lines.append(f"    {route['method']:6} {route['path']}  -> {route['call'] or '(unresolved)'}")

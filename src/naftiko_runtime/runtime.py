@@ -20,7 +20,7 @@ from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.engine import CallObserver
 
-DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090}
+DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class Listener:
 
     @property
     def action_count(self) -> int:
-        return sum(len(adapter.actions) for adapter in self.adapters)
+        return sum(len(adapter.actions) + len(adapter.skills) for adapter in self.adapters)
 
 
 @dataclass(slots=True)

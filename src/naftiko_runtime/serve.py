@@ -22,6 +22,7 @@ import uvicorn
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
 from naftiko_runtime.adapters.rest import RestApp
+from naftiko_runtime.adapters.skill import SkillApp
 from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions
 
 logger = logging.getLogger("naftiko.serve")
@@ -87,6 +88,8 @@ def build_app(runtime: Runtime, ports: dict[int, Listener], options: RuntimeOpti
         actions = [action for adapter in listener.adapters for action in adapter.actions]
         if listener.type == "rest":
             apps[port] = RestApp(actions, runtime.health)
+        elif listener.type == "skill":
+            apps[port] = SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
         else:
             descriptions = [a.description for a in listener.adapters if a.description]
             adapter = McpAdapter(
@@ -133,10 +136,10 @@ async def serve(
     )
     server = uvicorn.Server(config)
     for listener in bound.values():
-        kind = "routes" if listener.type == "rest" else "tools"
-        scheme_path = "" if listener.type == "rest" else "/mcp"
+        kind = {"rest": "routes", "mcp": "tools", "skill": "skills"}[listener.type]
+        scheme_path = "/mcp" if listener.type == "mcp" else ""
         print(
-            f"naftiko: {listener.type.upper():4} {'+'.join(listener.namespaces)} at "
+            f"naftiko: {listener.type.upper():5} {'+'.join(listener.namespaces)} at "
             f"http://{_url_host(listener.host)}:{listener.port}{scheme_path} ({listener.action_count} {kind})",
             file=banner,
             flush=True,

@@ -99,7 +99,6 @@ def _url(server: NaftikoServer, namespace: str) -> str:
 NOT_YET = {
     "step5-list-legacy-vessels",
     "step6-list-legacy-vessels",
-    "step8-skill-fleet-ops",
     "step10-rest-list-legacy-vessels",
 }
 

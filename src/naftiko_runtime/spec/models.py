@@ -186,7 +186,32 @@ class ExposesMcp(Model):
     tools: list[McpTool] = Field(default_factory=list)
 
 
-Exposes = Annotated[ExposesRest | ExposesMcp, Field(discriminator="type")]
+class SkillTool(Model):
+    name: str
+    description: str | None = None
+    from_: dict[str, str] | None = Field(default=None, alias="from")
+    instruction: str | None = None
+
+
+class Skill(Model):
+    """An Agent Skills entry; its other frontmatter fields are kept as extras and served as written."""
+
+    name: str
+    description: str | None = None
+    tools: list[SkillTool] = Field(default_factory=list)
+
+
+class ExposesSkill(Model):
+    type: Literal["skill"] = "skill"
+    namespace: str
+    port: int | None = Field(default=None, ge=0, le=65535)
+    address: str | None = None
+    description: str | None = None
+    authentication: Authentication | None = None
+    skills: list[Skill] = Field(default_factory=list)
+
+
+Exposes = Annotated[ExposesRest | ExposesMcp | ExposesSkill, Field(discriminator="type")]
 
 
 class Bind(Model):
