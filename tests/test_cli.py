@@ -140,16 +140,16 @@ def test_validate_strict_passes_official_examples(capsys: pytest.CaptureFixture[
 def test_validate_strict_fails_a_file_whose_adapters_were_skipped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = tmp_path / "skill.yaml"
+    path = tmp_path / "workers.yaml"
     path.write_text(
-        "naftiko: 1.0.0-alpha2\ncapability:\n  exposes:\n  - type: skill\n    namespace: s\n    port: 3003\n"
+        "naftiko: 1.0.0-alpha2\ncapability:\n  exposes:\n  - type: workers-kv\n    namespace: s\n    port: 3003\n"
     )
 
     lenient, _, _ = run(capsys, "validate", str(path))
     strict, out, _ = run(capsys, "validate", "--strict", str(path))
 
     assert (lenient, strict) == (0, 1)
-    assert "'skill' is not supported" in out
+    assert "'workers-kv' is not supported" in out
 
 
 def test_validate_reports_a_malformed_template_at_its_place_without_traceback(

@@ -134,14 +134,14 @@ def test_yaml_that_is_not_a_capability_is_refused_as_such(write_yaml: WriteYaml,
 
 
 def test_unknown_expose_types_are_skipped_with_a_warning_at_their_type(write_yaml: WriteYaml) -> None:
-    text = MINIMAL + "  - type: skill\n    namespace: shop-skills\n    port: 9001\n"
+    text = MINIMAL + "  - type: workers-kv\n    namespace: shop-skills\n    port: 9001\n"
 
     loaded = load_document(write_yaml(text))
 
     [warning] = loaded.diagnostics
     assert warning.severity is Severity.WARNING
     assert warning.code == "unsupported-type"
-    assert "'skill'" in warning.message and "skipped" in warning.message
+    assert "'workers-kv'" in warning.message and "skipped" in warning.message
     assert warning.field_path == "capability.exposes[1].type"
     assert warning.location.line == 21
     assert loaded.document.capability is not None
