@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
 from naftiko_runtime.consumer.body import BodyError
-from naftiko_runtime.consumer.operation import UpstreamOperation, compile_operation
+from naftiko_runtime.consumer.operation import UpstreamOperation, assign_dotted, compile_operation
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Severity
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
@@ -25,6 +26,7 @@ from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orche
 from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
+    Authentication,
     ExposedOperationBase,
     ExposesMcp,
     ExposesRest,
@@ -34,7 +36,7 @@ from naftiko_runtime.spec.models import (
     OutputParameter,
     Semantics,
 )
-from naftiko_runtime.templates import TemplateError
+from naftiko_runtime.templates import Template, TemplateError
 
 AdapterType = Literal["rest", "mcp", "skill"]
 DEFAULT_HOST = "127.0.0.1"
@@ -58,6 +60,7 @@ class Adapter:
     capability: CompiledCapability
     # Skill adapters: the catalogue entries they serve.
     skills: list[dict[str, Any]] = field(default_factory=list)
+    inbound_auth: InboundAuth | None = None
 
 
 @dataclass(slots=True)
@@ -168,6 +171,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                     description=expose.description,
                     actions=actions,
                     capability=compiled_capability,
+                    inbound_auth=_inbound_auth(compiled_capability, expose.authentication, field_path),
                 )
             )
         _check_ports(compiled_capability)
@@ -366,6 +370,49 @@ def _has_value(output: OutputParameter) -> bool:
     items = output.items if isinstance(output.items, list) else [output.items] if output.items else []
     children = [*(output.properties or {}).values(), *items]
     return bool(children) and all(_has_value(child) for child in children)
+
+
+def _inbound_auth(
+    capability: CompiledCapability, auth: Authentication | None, field_path: FieldPath
+) -> InboundAuth | None:
+    """What callers must present; rendered once from the capability's variables."""
+    if auth is None:
+        return None
+    where = (*field_path, "authentication")
+
+    def render(text: str | None) -> str:
+        template = Template(text or "")
+        context: dict[str, Any] = {}
+        for name in template.variables:
+            value, missing = capability.variables.lookup(name)
+            if missing:
+                capability.diagnostics.append(
+                    _warning(
+                        capability.loaded,
+                        f"variable {missing} of this adapter's authentication is not set: every call is refused",
+                        where,
+                    )
+                )
+            assign_dotted(context, name, value or "")
+        return template.render(context)
+
+    if auth.type == "bearer":
+        return InboundAuth("bearer", render(auth.token))
+    if auth.type == "basic":
+        username, password = render(auth.username), render(auth.password)
+        return InboundAuth("basic", f"{username}:{password}" if username or password else "")
+    if auth.type == "apikey":
+        return InboundAuth(
+            "apikey", render(auth.value), key=auth.key or "X-API-Key", in_query=auth.placement == "query"
+        )
+    capability.diagnostics.append(
+        _warning(
+            capability.loaded,
+            f"inbound '{auth.type}' authentication is not supported yet: every call to this adapter is refused",
+            where,
+        )
+    )
+    return InboundAuth(auth.type, "")
 
 
 def _build_catalogues(capability: CompiledCapability) -> None:

@@ -20,6 +20,7 @@ import sniffio
 import uvicorn
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.inbound_auth import guard
 from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
 from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.adapters.skill import SkillApp
@@ -85,24 +86,36 @@ def build_app(runtime: Runtime, ports: dict[int, Listener], options: RuntimeOpti
     mcp_adapters: list[McpAdapter] = []
     settings = McpSettings(stateless=options.stateless, json_response=options.json_response)
     for port, listener in ports.items():
-        actions = [action for adapter in listener.adapters for action in adapter.actions]
-        if listener.type == "rest":
-            apps[port] = RestApp(actions, runtime.health)
-        elif listener.type == "skill":
-            apps[port] = SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
-        else:
-            descriptions = [a.description for a in listener.adapters if a.description]
-            adapter = McpAdapter(
-                "+".join(listener.namespaces),
-                actions,
-                runtime.health,
-                instructions="\n\n".join(descriptions) or None,
-                host=listener.host,
-                settings=settings,
-            )
-            mcp_adapters.append(adapter)
-            apps[port] = adapter
+        apps[port] = _listener_app(listener, runtime, settings, mcp_adapters)
     return Dispatcher(runtime, apps, mcp_adapters)
+
+
+def _listener_app(
+    listener: Listener, runtime: Runtime, settings: McpSettings, mcp_adapters: list[McpAdapter]
+) -> ASGIApp:
+    """The app of one listener, behind the inbound authentication its adapters declare."""
+    app = _bare_app(listener, runtime, settings, mcp_adapters)
+    auth = next((adapter.inbound_auth for adapter in listener.adapters if adapter.inbound_auth), None)
+    return guard(app, auth) if auth is not None else app
+
+
+def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_adapters: list[McpAdapter]) -> ASGIApp:
+    actions = [action for adapter in listener.adapters for action in adapter.actions]
+    if listener.type == "rest":
+        return RestApp(actions, runtime.health)
+    if listener.type == "skill":
+        return SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
+    descriptions = [a.description for a in listener.adapters if a.description]
+    adapter = McpAdapter(
+        "+".join(listener.namespaces),
+        actions,
+        runtime.health,
+        instructions="\n\n".join(descriptions) or None,
+        host=listener.host,
+        settings=settings,
+    )
+    mcp_adapters.append(adapter)
+    return adapter
 
 
 async def serve(

@@ -13,6 +13,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PROBLEM_JSON = b"application/problem+json"
+HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class BodyTooLarge(Exception):

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from naftiko_runtime.adapters.asgi import Receive, Scope, Send, send_bytes
 from naftiko_runtime.capability import CompiledCapability
 
-HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
-
 
 class Health:
     def __init__(self, capabilities: Sequence[CompiledCapability]) -> None:

@@ -21,8 +21,8 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, Streamable
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
-from naftiko_runtime.adapters.asgi import Receive, Scope, Send, problem, send_problem
-from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
+from naftiko_runtime.adapters.asgi import HEALTH_PATHS, Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.health import Health
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from naftiko_runtime.adapters.asgi import (
+    HEALTH_PATHS,
     PROBLEM_JSON,
     BodyTooLarge,
     Receive,
@@ -26,7 +27,7 @@ from naftiko_runtime.adapters.asgi import (
     send_empty,
     send_problem,
 )
-from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
+from naftiko_runtime.adapters.health import Health
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, Problem, UpstreamAnswer, invalid_arguments
 from naftiko_runtime.spec.dialects import PathLiteral, split_path

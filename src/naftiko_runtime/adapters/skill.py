@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from naftiko_runtime.adapters.asgi import Receive, Scope, Send, problem, send_bytes, send_problem
-from naftiko_runtime.adapters.health import HEALTH_PATHS, Health
+from naftiko_runtime.adapters.asgi import HEALTH_PATHS, Receive, Scope, Send, problem, send_bytes, send_problem
+from naftiko_runtime.adapters.health import Health
 
 _JSON = b"application/json"
 

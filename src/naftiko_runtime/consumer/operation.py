@@ -222,7 +222,7 @@ def compile_operation(
             value, lacking = variables.lookup(name)
             if lacking and not mock:
                 missing.append(lacking)
-            _assign(context, name, value or "")
+            assign_dotted(context, name, value or "")
         return template.render(context)
 
     parameters: dict[tuple[str, str], ConsumedParameter] = {}
@@ -318,11 +318,12 @@ def _compile_parameter(declared: InputParameter, variables: Variables, render_st
     )
 
 
-def _assign(context: dict[str, Any], dotted: str, value: str) -> None:
+def assign_dotted(context: dict[str, Any], dotted: str, value: str) -> None:
+    """Set `a.b.c` in nested dicts, as a template reads it."""
     head, dot, rest = dotted.partition(".")
     if not dot:
         context[head] = value
         return
     nested = context.setdefault(head, {})
     if isinstance(nested, dict):
-        _assign(nested, rest, value)
+        assign_dotted(nested, rest, value)
