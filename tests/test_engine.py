@@ -206,11 +206,6 @@ async def test_an_unresolved_call_answers_501_without_calling_the_upstream(tmp_p
     assert upstream.sent == []
 
 
-@pytest.mark.xfail(
-    reason="Not yet (official-spec issue): non-JSON outputRawFormat answers come back as text; "
-    "NAFTIKO.md says the raw answer (xml, csv, yaml, ...) is converted to a JSON value, then mapped",
-    strict=True,
-)
 async def test_a_yaml_answer_is_converted_to_a_json_value_before_mapping(tmp_path: Path) -> None:
     path = tmp_path / "yaml.yaml"
     path.write_text(

@@ -27,7 +27,9 @@ from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
     Authentication,
+    ControlManagement,
     ExposedOperationBase,
+    ExposesControl,
     ExposesMcp,
     ExposesRest,
     ExposesSkill,
@@ -38,7 +40,7 @@ from naftiko_runtime.spec.models import (
 )
 from naftiko_runtime.templates import Template, TemplateError
 
-AdapterType = Literal["rest", "mcp", "skill"]
+AdapterType = Literal["rest", "mcp", "skill", "control"]
 DEFAULT_HOST = "127.0.0.1"
 
 
@@ -61,6 +63,8 @@ class Adapter:
     # Skill adapters: the catalogue entries they serve.
     skills: list[dict[str, Any]] = field(default_factory=list)
     inbound_auth: InboundAuth | None = None
+    # Control adapters: which management endpoints are on.
+    management: ControlManagement | None = None
 
 
 @dataclass(slots=True)
@@ -129,7 +133,12 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                             variables,
                             base_uri=options.base_uris.get(consumes.namespace),
                             mock=options.mock,
+                            base_dir=path.parent,
                         )
+                        if compiled.decoder is not None and compiled.decoder.load_problem:
+                            where = ("capability", "consumes", c_index, "resources", r_index, "operations", o_index)
+                            message = f"{compiled.ref}: {compiled.decoder.load_problem}; its calls answer 502"
+                            diagnostics.append(_warning(loaded, message, (*where, "outputSchema")))
                     except (TemplateError, BodyError) as exc:
                         where = ("capability", "consumes", c_index, "resources", r_index, "operations", o_index)
                         diagnostics.append(_error(loaded, str(exc), where))
@@ -172,6 +181,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                     actions=actions,
                     capability=compiled_capability,
                     inbound_auth=_inbound_auth(compiled_capability, expose.authentication, field_path),
+                    management=expose.management if isinstance(expose, ExposesControl) else None,
                 )
             )
         _check_ports(compiled_capability)
@@ -223,6 +233,11 @@ def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: Fiel
     for t_index, given in enumerate(expose.tools):
         field_path = (*where, "tools", t_index)
         tool, semantics = _resolve_ref(capability, given, field_path)
+        if not tool.name:
+            capability.diagnostics.append(
+                _error(capability.loaded, "a tool needs a name (or a ref that gives one)", field_path)
+            )
+            continue
         action = _action(capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ())
         action.title = tool.label
         action.description = tool.description

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,26 +139,9 @@ class Action:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
         body, content_type = response.body, response.content_type
         if self.output.is_identity and target.output_format == "json" and "json" in content_type and body.strip():
-            return Success(response.status, raw_json=body, decode=lambda: self._decode(target, body, content_type))
-        value = self._decode(target, body, content_type)
+            return Success(response.status, raw_json=body, decode=lambda: target.decode(body, content_type))
+        value = target.decode(body, content_type)
         if not self.output.is_identity:
             return Success(response.status, self.output.apply(value))
         passthrough = body if value is not None and target.output_format == "json" else None
         return Success(response.status, value, passthrough)
-
-    @staticmethod
-    def _decode(target: UpstreamOperation, body: bytes, content_type: str) -> Any:
-        if not body.strip():
-            return None
-        if target.output_format == "json":
-            try:
-                return json.loads(body)
-            except ValueError:
-                kind = content_type.split(";")[0] or "unknown content type"
-                raise CallError(
-                    502,
-                    "Bad Gateway",
-                    f"upstream {target.ref} answered {kind}, not the JSON its outputRawFormat promises",
-                    operation=target.ref,
-                ) from None
-        return body.decode("utf-8", "replace")

@@ -25,6 +25,8 @@ def describe(capability: CompiledCapability) -> dict[str, Any]:
                 }
                 for action in adapter.actions
             ]
+        elif adapter.type == "control":
+            entry["management"] = adapter.management.model_dump(by_alias=True) if adapter.management else {}
         elif adapter.type == "skill":
             entry["skills"] = [
                 {"name": skill["name"], "tools": [tool["name"] for tool in skill.get("tools", [])]}
@@ -71,7 +73,10 @@ def render_text(reports: list[dict[str, Any]]) -> str:
     for report in reports:
         lines.append(f"{report['file']}: {report['label']}")
         for adapter in report["adapters"]:
-            if adapter["type"] == "skill":
+            if adapter["type"] == "control":
+                enabled = [name for name, on in adapter["management"].items() if on is True]
+                lines.append(f"  CONTROL :{adapter['port']} ({', '.join(enabled) or 'nothing enabled'})")
+            elif adapter["type"] == "skill":
                 lines.append(f"  SKILL {adapter['namespace']} :{adapter['port']} ({len(adapter['skills'])} skills)")
                 for skill in adapter["skills"]:
                     lines.append(f"    {skill['name']}  tools: {', '.join(skill['tools']) or '(none)'}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.consumer.operation import UpstreamOperation, render_with
-from naftiko_runtime.errors import CallError, UpstreamAnswer
+from naftiko_runtime.errors import UpstreamAnswer
 from naftiko_runtime.exchange import exchange
 from naftiko_runtime.mapping import compile_path
 from naftiko_runtime.spec.dialects import argument_reference, param_key
@@ -61,14 +61,7 @@ class CallStep:
         response = await exchange(self.target, self.client, values, f"step '{self.name}'")
         if not 200 <= response.status < 300:
             raise StepFailed(UpstreamAnswer(ref, response.status, response.content_type, response.body))
-        if not response.body.strip():
-            return None
-        try:
-            return json.loads(response.body)
-        except ValueError:
-            raise CallError(
-                502, "Bad Gateway", f"step '{self.name}': upstream {ref} did not answer JSON", operation=ref
-            ) from None
+        return self.target.decode(response.body, response.content_type)
 
 
 @dataclass(slots=True)

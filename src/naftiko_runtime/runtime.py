@@ -20,7 +20,7 @@ from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.engine import CallObserver
 
-DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081}
+DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081, "control": 9199}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,13 @@ import sniffio
 import uvicorn
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.control import ControlApp
 from naftiko_runtime.adapters.inbound_auth import guard
 from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
 from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.adapters.skill import SkillApp
 from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions
+from naftiko_runtime.spec.models import ControlManagement
 
 logger = logging.getLogger("naftiko.serve")
 GRACEFUL_SECONDS = 10
@@ -105,6 +107,9 @@ def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_a
         return RestApp(actions, runtime.health)
     if listener.type == "skill":
         return SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
+    if listener.type == "control":
+        management = listener.adapters[0].management or ControlManagement()
+        return ControlApp(runtime.capabilities, management, runtime.health)
     descriptions = [a.description for a in listener.adapters if a.description]
     adapter = McpAdapter(
         "+".join(listener.namespaces),
@@ -149,7 +154,7 @@ async def serve(
     )
     server = uvicorn.Server(config)
     for listener in bound.values():
-        kind = {"rest": "routes", "mcp": "tools", "skill": "skills"}[listener.type]
+        kind = {"rest": "routes", "mcp": "tools", "skill": "skills", "control": "endpoint groups"}[listener.type]
         scheme_path = "/mcp" if listener.type == "mcp" else ""
         print(
             f"naftiko: {listener.type.upper():5} {'+'.join(listener.namespaces)} at "

@@ -95,21 +95,7 @@ def _url(server: NaftikoServer, namespace: str) -> str:
     return server.urls_by_namespace[namespace]
 
 
-# Cases that need what has not landed yet: XML answers (outputRawFormat) and skill exposes.
-NOT_YET = {
-    "step5-list-legacy-vessels",
-    "step6-list-legacy-vessels",
-    "step10-rest-list-legacy-vessels",
-}
-
-
-def _marks(case: dict[str, Any]) -> Any:
-    if case["name"] in NOT_YET:
-        return pytest.param(case, id=case["name"], marks=pytest.mark.xfail(reason="not supported yet", strict=True))
-    return pytest.param(case, id=case["name"])
-
-
-@pytest.mark.parametrize("case", [_marks(case) for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 async def test_reference_conformance_case(case: dict[str, Any], served: Any) -> None:
     server, ports = served(case["file"])
     url = _url(server, ports[case["port"]])

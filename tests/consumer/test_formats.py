@@ -290,6 +290,16 @@ def test_html_tag_soup_still_yields_its_table() -> None:
     assert decode("html", body) == {"tables": [[{"Name": "Widget", "Price": "$49"}]]}
 
 
+def test_html_nested_past_the_parsers_depth_limit_is_cut_off_quickly() -> None:
+    import time
+
+    started = time.perf_counter()
+    value = decode("html", "<div>" * 200_000 + "<table><tr><th>A</th></tr><tr><td>1</td></tr></table>")
+
+    assert value == {"tables": []}
+    assert time.perf_counter() - started < 2.0
+
+
 # --- markdown ---
 
 

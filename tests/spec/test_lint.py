@@ -13,8 +13,8 @@ from naftiko_runtime.diagnostics import Diagnostic, Severity
 from naftiko_runtime.spec.lint import check_rules, js_regex, ruleset
 from naftiko_runtime.spec.loader import load_document
 from naftiko_runtime.spec.source import parse_source, read_source
+from tests.spec.official import OFFICIAL, OFFICIAL_FILES
 
-OFFICIAL = Path(__file__).parents[1] / "data" / "lint" / "official"
 CORPUS_RULES = Path(__file__).parents[3] / "shared/corpus/naftiko-alpha2/src/main/resources/rules/naftiko-rules.yml"
 KOMBO = Path(__file__).parents[2] / "capabilities" / "kombo.yaml"
 MARK = "# <-"
@@ -660,9 +660,6 @@ def test_a_javascript_end_anchor_does_not_match_before_a_final_newline() -> None
     assert js_regex("/$").search("https://api.shop.test/")
     assert not js_regex("/$").search("https://api.shop.test/\n")
     assert js_regex("/ab$/i").search("xAB")
-
-
-OFFICIAL_FILES = sorted(path for path in OFFICIAL.rglob("*") if path.suffix in (".yaml", ".yml"))
 
 
 def test_all_51_official_example_capabilities_are_here() -> None:

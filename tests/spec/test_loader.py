@@ -79,9 +79,7 @@ def test_an_invalid_enum_value_is_placed_on_its_own_line_and_quoted(write_yaml: 
 
 
 def test_every_error_of_a_file_is_reported_at_once(write_yaml: WriteYaml) -> None:
-    text = MINIMAL.replace("method: GET", "method: FETCH").replace(
-        "    tools:\n    - name: list-orders\n", "    tools:\n    - label: x\n"
-    )
+    text = MINIMAL.replace("method: GET", "method: FETCH").replace("port: 9000", "port: lots")
 
     with pytest.raises(CapabilityError) as caught:
         load_document(write_yaml(text))
@@ -89,7 +87,7 @@ def test_every_error_of_a_file_is_reported_at_once(write_yaml: WriteYaml) -> Non
     fields = {d.field_path for d in caught.value.diagnostics}
     assert fields == {
         "capability.consumes[0].resources[0].operations[0].method",
-        "capability.exposes[0].tools[0].name",
+        "capability.exposes[0].port",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -12,6 +13,7 @@ from naftiko_runtime.binds import Variables
 from naftiko_runtime.consumer.auth import AUTH_TEMPLATE_FIELDS, AuthPlan, UnsupportedAuthentication, plan_auth
 from naftiko_runtime.consumer.body import BodyPlan, compile_body
 from naftiko_runtime.consumer.client import UpstreamRequest
+from naftiko_runtime.consumer.formats import Decoder, FormatError, compile_decoder
 from naftiko_runtime.errors import CallError, Problem, invalid_arguments
 from naftiko_runtime.spec.dialects import (
     PathLiteral,
@@ -61,6 +63,8 @@ class UpstreamOperation:
     path_parts: list[PathLiteral | PathPlaceholder]
     auth: AuthPlan
     body: BodyPlan | None = None
+    # Converts a non-JSON answer (outputRawFormat) to a JSON value; None for JSON.
+    decoder: Decoder | None = None
     # Caller-dependent names the operation's templates use (body, parameter values).
     template_arguments: list[str] = field(default_factory=list)
     # Why calls must fail now (a missing credential, no base URI); empty when ready.
@@ -71,6 +75,22 @@ class UpstreamOperation:
     @property
     def ref(self) -> str:
         return f"{self.namespace}.{self.name}"
+
+    def decode(self, body: bytes, content_type: str) -> Any:
+        """The answer as a JSON value; 502 naming the operation when it is not what it promised."""
+        if not body.strip():
+            return None
+        if self.decoder is not None:
+            try:
+                return self.decoder.decode(body, content_type)
+            except FormatError as exc:
+                raise CallError(502, "Bad Gateway", f"upstream {self.ref}: {exc}", operation=self.ref) from None
+        try:
+            return json.loads(body)
+        except ValueError:
+            kind = content_type.split(";")[0] or "unknown content type"
+            detail = f"upstream {self.ref} answered {kind}, not the JSON its outputRawFormat promises"
+            raise CallError(502, "Bad Gateway", detail, operation=self.ref) from None
 
     def parameter(self, key: str) -> ConsumedParameter | None:
         for parameter in self.parameters:
@@ -211,6 +231,7 @@ def compile_operation(
     *,
     base_uri: str | None = None,
     mock: bool = False,
+    base_dir: Path | None = None,
 ) -> UpstreamOperation:
     """Resolve everything that does not depend on the caller: auth, fixed values, the URL base."""
     missing: list[str] = []
@@ -275,7 +296,13 @@ def compile_operation(
         *(body.variables if body else []),
     ]
     template_arguments = [template_argument(name) for name in dict.fromkeys(dynamic) if not variables.is_variable(name)]
+    decoder = (
+        None
+        if operation.output_raw_format.lower() == "json"
+        else compile_decoder(operation.output_raw_format, operation.output_schema, base_dir or Path("."))
+    )
     return UpstreamOperation(
+        decoder=decoder,
         namespace=consumes.namespace,
         name=operation.name,
         method=operation.method,

@@ -13,7 +13,7 @@ from naftiko_runtime.spec.imports import resolve_imports
 from naftiko_runtime.spec.models import Document
 from naftiko_runtime.spec.source import Source, SourceError, read_source
 
-KNOWN_EXPOSES = frozenset({"rest", "mcp", "skill"})
+KNOWN_EXPOSES = frozenset({"rest", "mcp", "skill", "control"})
 KNOWN_CONSUMES = frozenset({"http"})
 
 
@@ -184,7 +184,7 @@ def _validation_diagnostics(
 
 
 def _is_model_tag(part: str) -> bool:
-    return part in {"rest", "mcp", "skill", "http"} or part[:1].isupper()
+    return part in {"rest", "mcp", "skill", "control", "http"} or part[:1].isupper()
 
 
 def _friendly(error: Any) -> str:

@@ -171,7 +171,8 @@ class ToolHints(Model):
 
 
 class McpTool(ExposedOperationBase):
-    name: str
+    # Optional here because a `ref` may supply it; a tool left without one is a load error.
+    name: str | None = None
     hints: ToolHints | None = None
 
 
@@ -211,7 +212,27 @@ class ExposesSkill(Model):
     skills: list[Skill] = Field(default_factory=list)
 
 
-Exposes = Annotated[ExposesRest | ExposesMcp | ExposesSkill, Field(discriminator="type")]
+class ControlManagement(Model):
+    health: bool = True
+    info: bool = False
+    reload: bool = False
+    validate_: bool = Field(default=False, alias="validate")
+
+
+class ExposesControl(Model):
+    """The management plane: health, status and configuration, dry-run validation."""
+
+    type: Literal["control"] = "control"
+    namespace: str = "control"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    address: str | None = "localhost"
+    description: str | None = None
+    authentication: Authentication | None = None
+    management: ControlManagement = Field(default_factory=ControlManagement)
+    observability: dict[str, Any] | None = None
+
+
+Exposes = Annotated[ExposesRest | ExposesMcp | ExposesSkill | ExposesControl, Field(discriminator="type")]
 
 
 class Bind(Model):
