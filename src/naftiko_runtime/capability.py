@@ -22,6 +22,7 @@ from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, 
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
 from naftiko_runtime.mapping import MappingError, compile_outputs
+from naftiko_runtime.mcp_extras import ExtrasError, Prompt, Resource, compile_prompt, compile_resource
 from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
 from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
@@ -34,6 +35,7 @@ from naftiko_runtime.spec.models import (
     ExposesRest,
     ExposesSkill,
     InputParameter,
+    McpResource,
     McpTool,
     OutputParameter,
     Semantics,
@@ -63,6 +65,9 @@ class Adapter:
     # Skill adapters: the catalogue entries they serve.
     skills: list[dict[str, Any]] = field(default_factory=list)
     inbound_auth: InboundAuth | None = None
+    # MCP adapters: resources and prompts besides the tools.
+    resources: list[Resource] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
     # Control adapters: which management endpoints are on.
     management: ControlManagement | None = None
 
@@ -169,6 +174,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                 actions = _rest_actions(compiled_capability, expose, field_path)
             elif isinstance(expose, ExposesMcp):
                 actions = _mcp_actions(compiled_capability, expose, field_path)
+                resources, prompts = _mcp_extras(compiled_capability, expose, field_path)
             else:
                 actions = []
             compiled_capability.adapters.append(
@@ -182,6 +188,8 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                     capability=compiled_capability,
                     inbound_auth=_inbound_auth(compiled_capability, expose.authentication, field_path),
                     management=expose.management if isinstance(expose, ExposesControl) else None,
+                    resources=resources if isinstance(expose, ExposesMcp) else [],
+                    prompts=prompts if isinstance(expose, ExposesMcp) else [],
                 )
             )
         _check_ports(compiled_capability)
@@ -246,6 +254,34 @@ def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: Fiel
     return actions
 
 
+def _mcp_extras(
+    capability: CompiledCapability, expose: ExposesMcp, where: FieldPath
+) -> tuple[list[Resource], list[Prompt]]:
+    base_dir = capability.path.parent
+    resources: list[Resource] = []
+    for index, spec in enumerate(expose.resources):
+        field_path = (*where, "resources", index)
+
+        def make_action(resource: McpResource, parameters: list[str], path: FieldPath = field_path) -> Action:
+            declared = [
+                InputParameter(name=name, type="string", description=f"{name} from the resource URI", required=True)
+                for name in parameters
+            ]
+            return _action(capability, "resource", expose.namespace, resource.name, resource, declared, path, ())
+
+        try:
+            resources.extend(compile_resource(spec, base_dir, make_action))
+        except (ExtrasError, TemplateError) as exc:
+            capability.diagnostics.append(_warning(capability.loaded, f"{exc}; not served", field_path))
+    prompts: list[Prompt] = []
+    for index, prompt in enumerate(expose.prompts):
+        try:
+            prompts.append(compile_prompt(prompt, base_dir))
+        except (ExtrasError, TemplateError) as exc:
+            capability.diagnostics.append(_warning(capability.loaded, f"{exc}; not served", (*where, "prompts", index)))
+    return resources, prompts
+
+
 def _methods(action: Action) -> list[str]:
     """The HTTP methods a route or tool sends upstream (one call, or every call step)."""
     if action.orchestration is not None:
@@ -298,7 +334,7 @@ def _resolve_ref(capability: CompiledCapability, spec: SpecT, field_path: FieldP
 
 def _action(
     capability: CompiledCapability,
-    kind: Literal["route", "tool"],
+    kind: Literal["route", "tool", "resource"],
     namespace: str,
     name: str,
     spec: ExposedOperationBase,

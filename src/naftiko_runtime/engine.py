@@ -16,7 +16,7 @@ from naftiko_runtime.exchange import exchange
 from naftiko_runtime.mapping import OutputMapping
 from naftiko_runtime.orchestration import Orchestration
 
-ActionKind = Literal["route", "tool"]
+ActionKind = Literal["route", "tool", "resource"]
 
 
 @dataclass(frozen=True, slots=True)

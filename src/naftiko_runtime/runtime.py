@@ -105,7 +105,8 @@ def _attach_clients(capabilities: Sequence[CompiledCapability], options: Runtime
             by_namespace[namespace] = client
             clients.append(client)
         for adapter in capability.adapters:
-            for action in adapter.actions:
+            resource_actions = [resource.action for resource in adapter.resources if resource.action]
+            for action in [*adapter.actions, *resource_actions]:
                 if action.target is not None:
                     action.client = by_namespace[action.target.namespace]
                 if action.orchestration is not None:

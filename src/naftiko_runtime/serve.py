@@ -118,6 +118,8 @@ def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_a
         instructions="\n\n".join(descriptions) or None,
         host=listener.host,
         settings=settings,
+        resources=[resource for a in listener.adapters for resource in a.resources],
+        prompts=[prompt for a in listener.adapters for prompt in a.prompts],
     )
     mcp_adapters.append(adapter)
     return adapter

@@ -23,8 +23,10 @@ from mcp.shared.exceptions import MCPError
 
 from naftiko_runtime.adapters.asgi import HEALTH_PATHS, Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.health import Health
+from naftiko_runtime.adapters.mcp_catalog import catalog_handlers
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, UpstreamAnswer
+from naftiko_runtime.mcp_extras import Prompt, Resource
 
 logger = logging.getLogger("naftiko.mcp")
 
@@ -99,6 +101,8 @@ class McpAdapter:
         host: str = "127.0.0.1",
         settings: McpSettings = McpSettings(),
         version: str = "",
+        resources: Sequence[Resource] = (),
+        prompts: Sequence[Prompt] = (),
     ) -> None:
         self._actions = {action.name: action for action in actions}
         self._health = health
@@ -125,6 +129,7 @@ class McpAdapter:
             on_list_tools=list_tools,
             on_call_tool=call_tool,
             get_tool_input_schema=schemas.get,
+            **catalog_handlers(resources, prompts),
         )
         security = None
         if host in LOOPBACK_HOSTS:

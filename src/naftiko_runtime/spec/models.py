@@ -176,6 +176,36 @@ class McpTool(ExposedOperationBase):
     hints: ToolHints | None = None
 
 
+class McpResource(ExposedOperationBase):
+    """Data agents can read: dynamic (call or steps) or static files under `location`."""
+
+    name: str
+    uri: str
+    mime_type: str | None = Field(default=None, alias="mimeType")
+    location: str | None = None
+
+
+class PromptArgument(Model):
+    name: str
+    label: str | None = None
+    description: str | None = None
+    required: bool = False
+
+
+class PromptMessage(Model):
+    role: Literal["user", "assistant"] = "user"
+    content: str = ""
+
+
+class McpPrompt(Model):
+    name: str
+    label: str | None = None
+    description: str | None = None
+    arguments: list[PromptArgument] = Field(default_factory=list)
+    template: list[PromptMessage] = Field(default_factory=list)
+    location: str | None = None
+
+
 class ExposesMcp(Model):
     type: Literal["mcp"] = "mcp"
     namespace: str
@@ -185,6 +215,8 @@ class ExposesMcp(Model):
     description: str | None = None
     authentication: Authentication | None = None
     tools: list[McpTool] = Field(default_factory=list)
+    resources: list[McpResource] = Field(default_factory=list)
+    prompts: list[McpPrompt] = Field(default_factory=list)
 
 
 class SkillTool(Model):
