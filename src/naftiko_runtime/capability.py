@@ -21,6 +21,7 @@ from naftiko_runtime.consumer.operation import UpstreamOperation, assign_dotted,
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Severity
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
+from naftiko_runtime.forward import Forward, compile_forward
 from naftiko_runtime.mapping import MappingError, compile_outputs
 from naftiko_runtime.mcp_extras import ExtrasError, Prompt, Resource, compile_prompt, compile_resource
 from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
@@ -28,6 +29,8 @@ from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
     Authentication,
+    ConsumedOperation,
+    ConsumedResource,
     ControlManagement,
     ExposedOperationBase,
     ExposesControl,
@@ -65,6 +68,8 @@ class Adapter:
     # Skill adapters: the catalogue entries they serve.
     skills: list[dict[str, Any]] = field(default_factory=list)
     inbound_auth: InboundAuth | None = None
+    # REST adapters: resources relayed as they are to a consumes namespace.
+    forwards: list[Forward] = field(default_factory=list)
     # MCP adapters: resources and prompts besides the tools.
     resources: list[Resource] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
@@ -100,7 +105,8 @@ class CompiledCapability:
         return list(reasons)
 
     def namespaces(self) -> list[str]:
-        return list(dict.fromkeys(operation.namespace for operation in self.operations.values()))
+        forwarded = [f.target.namespace for adapter in self.adapters for f in adapter.forwards]
+        return list(dict.fromkeys([*(op.namespace for op in self.operations.values()), *forwarded]))
 
 
 def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> CompiledCapability:
@@ -172,6 +178,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
             field_path: FieldPath = ("capability", "exposes", e_index)
             if isinstance(expose, ExposesRest):
                 actions = _rest_actions(compiled_capability, expose, field_path)
+                forwards = _forwards(compiled_capability, expose, field_path, options, variables)
             elif isinstance(expose, ExposesMcp):
                 actions = _mcp_actions(compiled_capability, expose, field_path)
                 resources, prompts = _mcp_extras(compiled_capability, expose, field_path)
@@ -189,6 +196,7 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                     inbound_auth=_inbound_auth(compiled_capability, expose.authentication, field_path),
                     management=expose.management if isinstance(expose, ExposesControl) else None,
                     resources=resources if isinstance(expose, ExposesMcp) else [],
+                    forwards=forwards if isinstance(expose, ExposesRest) else [],
                     prompts=prompts if isinstance(expose, ExposesMcp) else [],
                 )
             )
@@ -252,6 +260,34 @@ def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: Fiel
         action.hints = _hints(tool, _methods(action), semantics)
         actions.append(action)
     return actions
+
+
+def _forwards(
+    capability: CompiledCapability, expose: ExposesRest, where: FieldPath, options: LoadOptions, variables: Variables
+) -> list[Forward]:
+    document = capability.loaded.document
+    consumes = {c.namespace: c for c in (document.capability.consumes if document.capability else [])}
+    forwards = []
+    for index, resource in enumerate(expose.resources):
+        if resource.forward is None:
+            continue
+        namespace = resource.forward.target_namespace
+        target = consumes.get(namespace)
+        if target is None:
+            message = f"forward of '{resource.path}' targets '{namespace}', which the capability does not consume"
+            capability.diagnostics.append(_error(capability.loaded, message, (*where, "resources", index, "forward")))
+            continue
+        relay = compile_operation(
+            target,
+            ConsumedResource(path=""),
+            ConsumedOperation(name="forward"),
+            variables,
+            base_uri=options.base_uris.get(namespace),
+            mock=options.mock,
+            base_dir=capability.path.parent,
+        )
+        forwards.append(compile_forward(resource.path, relay, resource.forward.trusted_headers))
+    return forwards
 
 
 def _mcp_extras(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError, UpstreamResponse, UpstreamTimeout
+from naftiko_runtime.consumer.client import (
+    UpstreamClient,
+    UpstreamError,
+    UpstreamRequest,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.errors import CallError
 
@@ -14,7 +20,12 @@ async def exchange(
     target: UpstreamOperation, client: UpstreamClient, values: Mapping[str, Any], label: str = ""
 ) -> UpstreamResponse:
     """Build and send the request; 504 on a timeout, 502 when the upstream cannot be reached."""
-    request = target.build_request(values)
+    return await send_to(target, client, target.build_request(values), label)
+
+
+async def send_to(
+    target: UpstreamOperation, client: UpstreamClient, request: UpstreamRequest, label: str = ""
+) -> UpstreamResponse:
     prefix = f"{label}: " if label else ""
     try:
         return await client.send(request)

@@ -111,6 +111,8 @@ def _attach_clients(capabilities: Sequence[CompiledCapability], options: Runtime
                     action.client = by_namespace[action.target.namespace]
                 if action.orchestration is not None:
                     action.orchestration.attach(by_namespace)
+            for forward in adapter.forwards:
+                forward.client = by_namespace[forward.target.namespace]
     return clients
 
 

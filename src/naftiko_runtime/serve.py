@@ -104,7 +104,8 @@ def _listener_app(
 def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_adapters: list[McpAdapter]) -> ASGIApp:
     actions = [action for adapter in listener.adapters for action in adapter.actions]
     if listener.type == "rest":
-        return RestApp(actions, runtime.health)
+        forwards = [forward for adapter in listener.adapters for forward in adapter.forwards]
+        return RestApp(actions, runtime.health, forwards=forwards)
     if listener.type == "skill":
         return SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
     if listener.type == "control":

@@ -30,6 +30,8 @@ from naftiko_runtime.adapters.asgi import (
 from naftiko_runtime.adapters.health import Health
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, Problem, UpstreamAnswer, invalid_arguments
+from naftiko_runtime.exchange import send_to
+from naftiko_runtime.forward import Forward
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
 
 logger = logging.getLogger("naftiko.rest")
@@ -55,8 +57,15 @@ class _Route:
 
 
 class RestApp:
-    def __init__(self, actions: Sequence[Action], health: Health, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        actions: Sequence[Action],
+        health: Health,
+        max_body: int = DEFAULT_MAX_BODY,
+        forwards: Sequence[Forward] = (),
+    ) -> None:
         self._health = health
+        self._forwards = list(forwards)
         self._max_body = max_body
         self._literal: dict[str, _Route] = {}
         self._patterned: list[_Route] = []
@@ -82,6 +91,10 @@ class RestApp:
             return
         route, match = self._match(path)
         if route is None or match is None:
+            forward = next(((f, m) for f in self._forwards if (m := f.pattern.match(path))), None)
+            if forward is not None:
+                await self._relay(forward[0], forward[1].group("tail") or "", scope, receive, send)
+                return
             await send_problem(send, problem(404, "Not Found", f"no route for {scope['path']}"))
             return
         found = route.methods.get(scope["method"])
@@ -118,6 +131,21 @@ class RestApp:
         else:
             body = outcome.raw_json if outcome.raw_json is not None else json.dumps(outcome.value).encode()
             await send_bytes(send, outcome.status, body, _JSON)
+
+    async def _relay(self, forward: Forward, tail: str, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await read_body(scope, receive, self._max_body)
+            request = forward.request(scope["method"], tail, scope.get("query_string", b""), scope["headers"], body)
+            assert forward.client is not None
+            response = await send_to(forward.target, forward.client, request, f"forward {forward.path}")
+        except BodyTooLarge:
+            await send_problem(send, problem(413, "Content Too Large", f"request body exceeds {self._max_body} bytes"))
+            return
+        except CallError as error:
+            await send_problem(send, error.as_problem())
+            return
+        content_type = response.content_type or "application/octet-stream"
+        await send_bytes(send, response.status, response.body, content_type.encode())
 
     def _match(self, path: str) -> tuple[_Route | None, re.Match[str] | None]:
         route = self._literal.get(path)

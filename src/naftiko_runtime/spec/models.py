@@ -144,8 +144,14 @@ class RestOperation(ExposedOperationBase):
     method: HttpMethod = "GET"
 
 
+class ForwardConfig(Model):
+    target_namespace: str = Field(alias="targetNamespace")
+    trusted_headers: list[str] = Field(default_factory=list, alias="trustedHeaders")
+
+
 class RestResource(Model):
     path: str
+    forward: ForwardConfig | None = None
     name: str | None = None
     label: str | None = None
     description: str | None = None
