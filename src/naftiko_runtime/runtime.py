@@ -17,6 +17,7 @@ from naftiko_runtime.capability import (
 )
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
+from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.engine import CallObserver
 
@@ -102,6 +103,9 @@ def _attach_clients(capabilities: Sequence[CompiledCapability], options: Runtime
         by_namespace: dict[str, UpstreamClient] = {}
         for namespace in capability.namespaces():
             client = _mock_client(capability, namespace, options) if options.mock else AiohttpClient(options.timeouts)
+            digest = next((op.auth.digest for op in capability.operations.values() if op.namespace == namespace), None)
+            if digest is not None and not options.mock:
+                client = DigestClient(client, *digest)
             by_namespace[namespace] = client
             clients.append(client)
         for adapter in capability.adapters:

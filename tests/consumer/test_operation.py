@@ -401,10 +401,10 @@ def test_an_apikey_placed_in_the_query_is_sent_there_with_the_other_query_values
     assert header(request, "api_key") == []
 
 
-def test_an_unsupported_authentication_makes_calls_answer_501() -> None:
+def test_an_outgoing_oauth2_authentication_makes_calls_answer_501() -> None:
     model = compile_one(
         {
-            "authentication": {"type": "digest", "username": "u", "password": "p"},
+            "authentication": {"type": "oauth2", "authorizationServerUri": "https://auth.invalid"},
             "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}],
         }
     )
@@ -413,7 +413,21 @@ def test_an_unsupported_authentication_makes_calls_answer_501() -> None:
         model.build_request({})
 
     assert caught.value.status == 501
-    assert "digest" in caught.value.detail
+    assert "oauth2" in caught.value.detail
+
+
+def test_digest_credentials_are_left_to_the_client_that_answers_the_challenge() -> None:
+    model = compile_one(
+        {
+            "authentication": {"type": "digest", "username": "u", "password": "p"},
+            "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}],
+        }
+    )
+
+    request = model.build_request({})
+
+    assert model.auth.digest == ("u", "p")
+    assert header(request, "Authorization") == []
 
 
 def test_an_empty_base_uri_makes_calls_answer_503_telling_to_pass_base_uri() -> None:

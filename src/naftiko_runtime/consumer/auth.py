@@ -15,6 +15,8 @@ class AuthPlan:
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
     secrets: tuple[str, ...] = ()
+    # Digest needs a challenge first: the client answers it (consumer/digest.py).
+    digest: tuple[str, str] | None = None
 
 
 class UnsupportedAuthentication(Exception):
@@ -41,7 +43,10 @@ def plan_auth(auth: Authentication | None, render: dict[str, str]) -> AuthPlan:
         if auth.placement == "query":
             return AuthPlan(query=((key, value),), secrets=(value,))
         return AuthPlan(headers=((key, value),), secrets=(value,))
-    raise UnsupportedAuthentication(f"outgoing '{auth.type}' authentication is not supported yet")
+    if auth.type == "digest":
+        username, password = render.get("username", ""), render.get("password", "")
+        return AuthPlan(digest=(username, password), secrets=(password,)) if username or password else AuthPlan()
+    raise UnsupportedAuthentication(f"outgoing '{auth.type}' authentication is not supported (it is for exposes)")
 
 
 AUTH_TEMPLATE_FIELDS = ("token", "username", "password", "key", "value")
