@@ -455,3 +455,32 @@ def test_a_missing_credential_never_reveals_other_credentials(api_key: str) -> N
 
     assert "SID" in caught.value.detail
     assert api_key not in json.dumps(caught.value.as_problem())
+
+
+def test_an_environment_parameter_feeds_templates_and_is_never_sent() -> None:
+    model = compile_one(
+        {
+            "resources": [
+                {
+                    "name": "r",
+                    "path": "/x",
+                    "operations": [
+                        {
+                            "name": "op",
+                            "inputParameters": [
+                                {"name": "REGION", "in": "environment"},
+                                {"name": "X-Region", "in": "header", "value": "eu-{{REGION}}"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        },
+        environ={"REGION": "west-1"},
+    )
+
+    request = model.build_request({})
+
+    assert header(request, "X-Region") == ["eu-west-1"]
+    assert header(request, "REGION") == [] and "REGION" not in request.url
+    assert model.template_arguments == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,7 +295,12 @@ def compile_operation(
         *(name for parameter in parameters.values() if parameter.value for name in parameter.value.variables),
         *(body.variables if body else []),
     ]
-    template_arguments = [template_argument(name) for name in dict.fromkeys(dynamic) if not variables.is_variable(name)]
+    environment = {p.name for p in parameters.values() if p.location == "environment"}
+    template_arguments = [
+        template_argument(name)
+        for name in dict.fromkeys(dynamic)
+        if not variables.is_variable(name) and name not in environment
+    ]
     decoder = (
         None
         if operation.output_raw_format.lower() == "json"
@@ -317,8 +322,18 @@ def compile_operation(
         template_arguments=template_arguments,
         unavailable=unavailable,
         missing_variables=list(dict.fromkeys(missing)),
-        variables_context=variables.context(),
+        variables_context={**variables.context(), **_environment_values(parameters.values(), variables)},
     )
+
+
+def _environment_values(parameters: Iterable[ConsumedParameter], variables: Variables) -> dict[str, Any]:
+    """`in: environment` parameters are template variables read from the process environment, never sent."""
+    values: dict[str, Any] = {}
+    for parameter in parameters:
+        if parameter.location == "environment":
+            fixed = parameter.constant
+            values[parameter.name] = fixed if fixed is not None else variables.environ.get(parameter.name, "")
+    return values
 
 
 def _compile_parameter(declared: InputParameter, variables: Variables, render_static: Any) -> ConsumedParameter:
