@@ -59,12 +59,13 @@ def rest_candidates(
     procs: Procs, tools: Tools, upstream: Proc, upstream_base: str, scratch: Path, clients: bool
 ) -> list[Candidate]:
     route = "/v1/check-api-key"
-    found = [Candidate("direct", "direct (upstream nginx)", upstream_base + "/check-api-key", upstream)]
+    kind = "nginx" if tools.nginx else "aiohttp stand-in"
+    found = [Candidate("direct", f"direct (upstream {kind})", upstream_base + "/check-api-key", upstream)]
     if tools.nginx:
         upstream_port = int(upstream_base.rsplit(":", 1)[1].split("/")[0])
         proxy, url = start_nginx_proxy(procs, scratch, upstream_port)
         found.append(Candidate("nginx", "nginx proxy_pass (keepalive)", url + route, proxy))
-    servers = [
+    servers: list[tuple[str, str, str, tuple[str, ...], str]] = [
         ("asgi", "raw ASGI + aiohttp", "raw_asgi.py", (), sys.executable),
         ("starlette", "Starlette + aiohttp", "starlette_proxy.py", (), sys.executable),
     ]

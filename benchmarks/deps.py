@@ -152,6 +152,21 @@ def versions(tools: Tools) -> dict[str, str]:
     return found
 
 
+def revision() -> str:
+    """The commit the runtime was measured at, marked when src/ has uncommitted changes (read-only git)."""
+    root = HERE.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "-"
+    return f"{head} (src/ modified)" if dirty else head
+
+
 def machine() -> dict[str, str]:
     model = "-"
     try:

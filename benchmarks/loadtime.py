@@ -8,6 +8,7 @@ repeats after it. Usage: python benchmarks/loadtime.py [--repeats N] PATH...
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import statistics
@@ -27,11 +28,14 @@ def main() -> None:
     files = {}
     for path in args.paths:
         times = []
+        operations = 0
         for _ in range(args.repeats + 1):
+            gc.collect()  # each load starts from the same heap: the previous result is gone
             start = time.perf_counter()
             compiled = capability.load_capability(path)
             times.append((time.perf_counter() - start) * 1000)
-        operations = len(compiled.operations)
+            operations = len(compiled.operations)
+            del compiled
         files[str(path)] = {
             "operations": operations,
             "first_ms": times[0],

@@ -26,6 +26,7 @@ class Sample:
     errors: int = 0
     client_cpu: float | None = None  # the Python generator's CPU seconds per second (None for wrk)
     error_text: str | None = None
+    foreign_cores: float = 0.0  # CPU others used during the run, in cores (see procs.CpuWatch)
 
 
 def _ms(text: str) -> float:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -154,6 +155,9 @@ class Procs:
         if proc in self._started:
             self._started.remove(proc)
 
+    def running(self) -> list[Proc]:
+        return list(self._started)
+
     def stop_all(self) -> None:
         while self._started:
             self._started.pop().stop()
@@ -209,7 +213,8 @@ def http_ok(url: str, body: bytes | None = None, headers: Mapping[str, str] | No
     try:
         with urllib.request.urlopen(request, timeout=2.0) as response:
             response.read()
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except (urllib.error.URLError, OSError):
         return False
 
@@ -254,3 +259,66 @@ def wait_log(proc: Proc, pattern: re.Pattern[str], count: int, timeout: float = 
 
     wait_until(f"{proc.name} banners", probe, proc, timeout)
     return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one live process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent in user, nice and system mode on every CPU since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    user, nice, system = (int(v) for v in fields[1:4])
+    return (user + nice + system) / CLOCK_TICKS
+
+
+class CpuWatch:
+    """How much CPU others used while we measured: the machine's busy time less our processes'.
+
+    Ours are every process `procs` started (servers and upstream, with their children), the
+    finished load generators (RUSAGE_CHILDREN) and this process. What is left is a neighbour's
+    work, which makes a run worth repeating.
+    """
+
+    def __init__(self, procs: Procs) -> None:
+        self._procs = procs
+
+    def _ours(self) -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        total = children.ru_utime + children.ru_stime + me.ru_utime + me.ru_stime
+        for proc in self._procs.running():
+            total += sum(process_cpu_seconds(pid) for pid in proc.tree())
+        return total
+
+    def __enter__(self) -> CpuWatch:
+        self._start = (time.monotonic(), machine_busy_seconds(), self._ours())
+        self.foreign_cores = 0.0
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        wall, busy, ours = time.monotonic(), machine_busy_seconds(), self._ours()
+        elapsed = wall - self._start[0]
+        foreign = (busy - self._start[1]) - (ours - self._start[2])
+        self.foreign_cores = max(0.0, foreign / elapsed) if elapsed > 0 else 0.0
+
+
+def wait_quiet(procs: Procs, threshold: float, limit: float, window: float = 0.5) -> bool:
+    """Wait (at most `limit` s) for a `window` in which others use at most `threshold` CPU."""
+    deadline = time.monotonic() + limit
+    while True:
+        with CpuWatch(procs) as watch:
+            time.sleep(window)
+        if watch.foreign_cores <= threshold:
+            return True
+        if time.monotonic() >= deadline:
+            return False

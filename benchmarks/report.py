@@ -16,6 +16,7 @@ from measure import Sample
 C16 = "c16"
 C1 = "c1"
 SATURATED_CPU = 0.9
+DISTURBED_CORES = 0.15  # CPU used by other processes during a run, in cores, that makes it disturbed
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Row:
 
 @dataclass
 class Section:
+    key: str
     title: str
     rows: dict[str, Row]
     ratio_to: list[tuple[str, str]]  # (row key, column heading) of the baselines ratios are taken to
@@ -112,6 +114,13 @@ def warnings(section: Section) -> list[str]:
             if errors:
                 text = next((s.error_text for s in samples if s.error_text), "")
                 found.append(f"{row.label} @{kind[1:]}: {errors} failed calls ({text})")
+            disturbed = [s for s in samples if s.foreign_cores > DISTURBED_CORES]
+            if disturbed:
+                worst = max(s.foreign_cores for s in disturbed)
+                found.append(
+                    f"{row.label} @{kind[1:]}: {len(disturbed)} of {len(samples)} runs shared the CPUs with other "
+                    f"processes (up to {worst:.2f} CPU) even after retries"
+                )
             busy = [s.client_cpu for s in samples if s.client_cpu is not None]
             if busy and median(busy) > SATURATED_CPU and row.key != "direct":
                 found.append(

@@ -6,7 +6,10 @@ import argparse
 
 from aiohttp import web
 
-BODY = b'{"status":"success","data":{"environment_id":"P2WPBg8Y4ErK9pGSSxY6BVSc","customer_id":"Jy9uUxcJnTPkyRFA6CAFjF1Y"}}'
+BODY = (
+    b'{"status":"success","data":'
+    b'{"environment_id":"P2WPBg8Y4ErK9pGSSxY6BVSc","customer_id":"Jy9uUxcJnTPkyRFA6CAFjF1Y"}}'
+)
 
 
 async def answer(_request: web.Request) -> web.Response:
