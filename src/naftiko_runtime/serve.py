@@ -8,6 +8,7 @@ the upstream clients on the way out.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -165,6 +166,10 @@ async def serve(
             file=banner,
             flush=True,
         )
+    # Everything built so far lives as long as the process: out of the collector's sight, full
+    # collections no longer walk it (they cost 60-110 ms under load without this).
+    gc.collect()
+    gc.freeze()
     print(f"naftiko: serving {len(bound)} adapter(s); stop with Ctrl-C or SIGTERM", file=banner, flush=True)
     _exit_quietly_on_signals()
     await server.serve(sockets=sockets)
