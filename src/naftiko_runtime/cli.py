@@ -164,7 +164,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("naftiko: nothing to serve (no rest or mcp exposes)", file=sys.stderr)
         return EXIT_ERROR
     try:
-        run(runtime, options)
+        run(runtime, options, paths=args.paths)
     except ServeError as exc:
         print(f"naftiko: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -13,12 +13,15 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Callable
-from contextlib import AsyncExitStack
-from typing import TextIO
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
 
+import anyio
 import sniffio
 import uvicorn
+from anyio.abc import TaskGroup, TaskStatus
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.control import ControlApp
@@ -26,27 +29,49 @@ from naftiko_runtime.adapters.inbound_auth import guard
 from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
 from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.adapters.skill import SkillApp
-from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions
+from naftiko_runtime.diagnostics import CapabilityError
+from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions, build_runtime
 from naftiko_runtime.spec.models import ControlManagement
 
 logger = logging.getLogger("naftiko.serve")
 GRACEFUL_SECONDS = 10
 
 
-class Dispatcher:
-    """Routes each connection to the app of the port it arrived on."""
+@dataclass(slots=True)
+class Generation:
+    """One build of the runtime and its apps; a reload makes the next one."""
 
-    def __init__(self, runtime: Runtime, apps: dict[int, ASGIApp], mcp_adapters: list[McpAdapter]) -> None:
-        self._runtime = runtime
-        self._apps = apps
-        self._mcp_adapters = mcp_adapters
-        self._single = next(iter(apps.values())) if len(apps) == 1 else None
+    runtime: Runtime
+    apps: dict[int, ASGIApp]
+    mcp_adapters: list[McpAdapter]
+    stops: list[anyio.Event] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Routes each connection to the app of the port it arrived on, in the current generation."""
+
+    def __init__(
+        self, runtime: Runtime, ports: dict[int, Listener], options: RuntimeOptions, paths: Sequence[Path] = ()
+    ) -> None:
+        self._options = options
+        self._paths = list(paths)
+        self._ports = ports
+        self._generation = self._build(runtime, ports)
+        self._tasks: TaskGroup | None = None
+        self._reloading = anyio.Lock()
+
+    @property
+    def generation(self) -> Generation:
+        return self._generation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        app = self._single or self._apps.get(scope["server"][1] if scope.get("server") else -1)
+        apps = self._generation.apps
+        app = apps.get(scope["server"][1]) if scope.get("server") else None
+        if app is None and len(apps) == 1:
+            app = next(iter(apps.values()))
         if app is None:
             await send_problem(send, problem(404, "Not Found", "no adapter on this port"))
             return
@@ -54,17 +79,78 @@ class Dispatcher:
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
-        async with AsyncExitStack() as stack:
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
             try:
-                for adapter in self._mcp_adapters:
-                    await stack.enter_async_context(adapter.lifespan())
+                await self._start(self._generation)
             except Exception as exc:
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                tasks.cancel_scope.cancel()
                 return
             await send({"type": "lifespan.startup.complete"})
             await receive()
-        await self._runtime.close()
+            tasks.cancel_scope.cancel()
+        await self._generation.runtime.close()
         await send({"type": "lifespan.shutdown.complete"})
+
+    async def reload(self) -> dict[str, Any]:
+        """Load the capability files again and switch to them; in-flight calls finish on the old ones."""
+        async with self._reloading:
+            try:
+                runtime = build_runtime(self._paths, self._options)
+            except CapabilityError as exc:
+                return {"reloaded": False, "diagnostics": [d.as_dict() for d in exc.diagnostics]}
+            ports = self._same_ports(runtime)
+            if ports is None:
+                await runtime.close()
+                return {"reloaded": False, "detail": "the files now need other ports or adapters; restart instead"}
+            generation = self._build(runtime, ports)
+            await self._start(generation)
+            retired, self._generation = self._generation, generation
+            assert self._tasks is not None
+            self._tasks.start_soon(self._retire, retired)
+            logger.info("reloaded %d capability file(s)", len(self._paths))
+            return {"reloaded": True, "diagnostics": [d.as_dict() for d in runtime.diagnostics]}
+
+    def _same_ports(self, runtime: Runtime) -> dict[int, Listener] | None:
+        by_adapters = {(known.type, tuple(known.namespaces)): port for port, known in self._ports.items()}
+        ports: dict[int, Listener] = {}
+        for listener in runtime.listeners:
+            port = by_adapters.get((listener.type, tuple(listener.namespaces)))
+            if port is None:
+                return None
+            listener.port = port
+            ports[port] = listener
+        return ports if len(ports) == len(self._ports) else None
+
+    def _build(self, runtime: Runtime, ports: dict[int, Listener]) -> Generation:
+        settings = McpSettings(stateless=self._options.stateless, json_response=self._options.json_response)
+        mcp_adapters: list[McpAdapter] = []
+        apps = {
+            port: _listener_app(listener, runtime, settings, mcp_adapters, self.reload)
+            for port, listener in ports.items()
+        }
+        return Generation(runtime, apps, mcp_adapters)
+
+    async def _start(self, generation: Generation) -> None:
+        assert self._tasks is not None
+        for adapter in generation.mcp_adapters:
+            stop = anyio.Event()
+            await self._tasks.start(_run_session_manager, adapter, stop)
+            generation.stops.append(stop)
+
+    async def _retire(self, generation: Generation) -> None:
+        # Calls that started on the old generation get the graceful period to finish.
+        await anyio.sleep(GRACEFUL_SECONDS)
+        for stop in generation.stops:
+            stop.set()
+        await generation.runtime.close()
+
+
+async def _run_session_manager(adapter: McpAdapter, stop: anyio.Event, *, task_status: TaskStatus[None]) -> None:
+    async with adapter.lifespan():
+        task_status.started()
+        await stop.wait()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -84,25 +170,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_app(runtime: Runtime, ports: dict[int, Listener], options: RuntimeOptions) -> Dispatcher:
-    apps: dict[int, ASGIApp] = {}
-    mcp_adapters: list[McpAdapter] = []
-    settings = McpSettings(stateless=options.stateless, json_response=options.json_response)
-    for port, listener in ports.items():
-        apps[port] = _listener_app(listener, runtime, settings, mcp_adapters)
-    return Dispatcher(runtime, apps, mcp_adapters)
-
-
 def _listener_app(
-    listener: Listener, runtime: Runtime, settings: McpSettings, mcp_adapters: list[McpAdapter]
+    listener: Listener,
+    runtime: Runtime,
+    settings: McpSettings,
+    mcp_adapters: list[McpAdapter],
+    reload: Callable[[], Awaitable[dict[str, Any]]],
 ) -> ASGIApp:
     """The app of one listener, behind the inbound authentication its adapters declare."""
-    app = _bare_app(listener, runtime, settings, mcp_adapters)
+    app = _bare_app(listener, runtime, settings, mcp_adapters, reload)
     auth = next((adapter.inbound_auth for adapter in listener.adapters if adapter.inbound_auth), None)
     return guard(app, auth) if auth is not None else app
 
 
-def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_adapters: list[McpAdapter]) -> ASGIApp:
+def _bare_app(
+    listener: Listener,
+    runtime: Runtime,
+    settings: McpSettings,
+    mcp_adapters: list[McpAdapter],
+    reload: Callable[[], Awaitable[dict[str, Any]]],
+) -> ASGIApp:
     actions = [action for adapter in listener.adapters for action in adapter.actions]
     if listener.type == "rest":
         forwards = [forward for adapter in listener.adapters for forward in adapter.forwards]
@@ -111,7 +198,7 @@ def _bare_app(listener: Listener, runtime: Runtime, settings: McpSettings, mcp_a
         return SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
     if listener.type == "control":
         management = listener.adapters[0].management or ControlManagement()
-        return ControlApp(runtime.capabilities, management, runtime.health)
+        return ControlApp(runtime.capabilities, management, runtime.health, reload=reload)
     descriptions = [a.description for a in listener.adapters if a.description]
     adapter = McpAdapter(
         "+".join(listener.namespaces),
@@ -131,6 +218,7 @@ async def serve(
     runtime: Runtime,
     options: RuntimeOptions,
     banner: TextIO = sys.stderr,
+    paths: Sequence[Path] = (),
 ) -> None:
     # anyio asks sniffio which library runs the loop at nearly every await; on Python 3.11
     # sniffing costs a pure-Python asyncio.current_task() each time. This thread only runs asyncio.
@@ -147,7 +235,7 @@ async def serve(
         for sock in sockets:
             sock.close()
         raise ServeError(f"cannot listen on {listener.host}:{listener.port}: {exc.strerror}") from None
-    app = build_app(runtime, bound, options)
+    app = Dispatcher(runtime, bound, options, paths)
     config = uvicorn.Config(
         app,
         lifespan="on",
@@ -190,9 +278,9 @@ def _exit_quietly_on_signals() -> None:
         signal.signal(signum, lambda *_: None)
 
 
-def run(runtime: Runtime, options: RuntimeOptions) -> None:
+def run(runtime: Runtime, options: RuntimeOptions, paths: Sequence[Path] = ()) -> None:
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(serve(runtime, options))
+        runner.run(serve(runtime, options, paths=paths))
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -17,7 +17,7 @@ import httpx
 
 from tests.conftest import tripwire
 
-_BANNER = re.compile(r"^naftiko: (REST|MCP|SKILL)\s+(\S+) at (http://\S+) \((\d+) (routes|tools|skills)\)")
+_BANNER = re.compile(r"^naftiko: ([A-Z]+)\s+(\S+) at (http://\S+) \((\d+) ([a-z ]+)\)")
 _SERVING = re.compile(r"^naftiko: serving ")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0

@@ -2,7 +2,8 @@
 
 `GET /health/live`, `GET /health/ready` (management.health, on by default), `GET /status` and
 `GET /config` (management.info), `POST /config/validate` (management.validate: a dry run of
-the capability YAML in the request body). Nothing here ever shows a variable's value.
+the capability YAML in the request body), `POST /config/reload` (management.reload: load the
+served files again and switch to them). Nothing here ever shows a variable's value.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,13 @@ MAX_VALIDATE_BODY = 1024 * 1024
 
 class ControlApp:
     def __init__(
-        self, capabilities: Sequence[CompiledCapability], management: ControlManagement, health: Health
+        self,
+        capabilities: Sequence[CompiledCapability],
+        management: ControlManagement,
+        health: Health,
+        reload: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
+        self._reload = reload
         self._capabilities = list(capabilities)
         self._management = management
         self._health = health
@@ -50,6 +56,8 @@ class ControlApp:
             self._routes[("GET", "/config")] = self._config
         if management.validate_:
             self._routes[("POST", "/config/validate")] = self._validate
+        if management.reload and reload is not None:
+            self._routes[("POST", "/config/reload")] = self._reload_files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,6 +113,11 @@ class ControlApp:
             for capability in self._capabilities
         ]
         await send_bytes(send, 200, json.dumps({"capabilities": documents}).encode(), _JSON)
+
+    async def _reload_files(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self._reload is not None
+        outcome = await self._reload()
+        await send_bytes(send, 200 if outcome["reloaded"] else 409, json.dumps(outcome).encode(), _JSON)
 
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
