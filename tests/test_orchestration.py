@@ -12,7 +12,7 @@ from naftiko_runtime.capability import CompiledCapability, LoadOptions, load_cap
 from naftiko_runtime.consumer.client import UpstreamRequest, UpstreamResponse
 from naftiko_runtime.diagnostics import CapabilityError
 from naftiko_runtime.engine import Action, Success
-from naftiko_runtime.errors import UpstreamAnswer
+from naftiko_runtime.errors import CallError, UpstreamAnswer
 
 pytestmark = pytest.mark.anyio
 
@@ -148,3 +148,52 @@ def test_a_step_calling_an_unknown_operation_loads_with_a_warning_and_answers_50
     assert any("fleet.list-nobody" in d.message for d in capability.diagnostics)
     action = next(a for adapter in capability.adapters for a in adapter.actions if a.name == "ship-with-crew")
     assert action.unresolved is not None and action.unresolved.status == 501
+
+
+SCRIPTED = """\
+naftiko: 1.0.0-alpha2
+capability:
+  consumes:
+  - type: http
+    namespace: fleet
+    baseUri: http://fleet.invalid
+    resources:
+    - name: crew
+      path: /crew
+      operations:
+      - {name: list-crew, method: GET}
+  exposes:
+  - type: mcp
+    namespace: fleet-mcp
+    port: 9000
+    tools:
+    - name: crew-names
+      description: Names of the crew in a role.
+      inputParameters:
+      - {name: role, type: string, description: The role}
+      steps:
+      - {name: list-crew, type: call, call: fleet.list-crew}
+      - {name: names, type: script, language: python, location: "file:///./scripts", file: names.py}
+      mappings:
+      - {targetName: names, value: $.names}
+"""
+
+
+async def test_a_script_step_transforms_earlier_outputs_in_the_sandbox(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "names.py").write_text(
+        'result = [m["name"] for m in context["list-crew"] if m["role"] == context["role"]]\n'
+    )
+    action = _tool(_load(tmp_path, SCRIPTED), "crew-names", Fleet())
+    result = await action.invoke(action.signature.validate({"role": "captain"}))
+    assert isinstance(result, Success) and result.value == {"names": ["Ana"]}
+
+
+async def test_a_missing_script_file_loads_with_a_warning_and_its_calls_fail_clearly(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    capability = _load(tmp_path, SCRIPTED)
+    assert any("names.py" in d.message and "not found" in d.message for d in capability.diagnostics)
+    action = _tool(capability, "crew-names", Fleet())
+    with pytest.raises(CallError) as caught:
+        await action.invoke(action.signature.validate({"role": "captain"}))
+    assert "names.py" in caught.value.detail

@@ -25,6 +25,7 @@ from naftiko_runtime.forward import Forward, compile_forward
 from naftiko_runtime.mapping import MappingError, compile_outputs
 from naftiko_runtime.mcp_extras import ExtrasError, Prompt, Resource, compile_prompt, compile_resource
 from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
+from naftiko_runtime.scripting import ScriptSettings
 from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
@@ -385,8 +386,10 @@ def _action(
     orchestration: Orchestration | None = None
     if spec.steps:
         names = {param_key(parameter.name): parameter.name for parameter in declared}
-        orchestration, problems = compile_orchestration(spec, capability.operations, namespace, names)
-        for problem in problems:
+        orchestration, problems, warnings = compile_orchestration(
+            spec, capability.operations, namespace, names, capability.path.parent, _script_settings(capability)
+        )
+        for problem in [*problems, *warnings]:
             capability.diagnostics.append(_warning(loaded, f"{kind} '{name}': {problem}", (*field_path, "steps")))
         if problems:
             unresolved = CallError(501, "Not Implemented", f"{kind} '{name}': {problems[0]}")
@@ -444,6 +447,15 @@ def _action(
         unresolved=unresolved,
         orchestration=orchestration,
     )
+
+
+def _script_settings(capability: CompiledCapability) -> ScriptSettings:
+    """The control expose's `management.scripting`, else the defaults."""
+    document = capability.loaded.document
+    exposes = document.capability.exposes if document.capability else []
+    control = next((e for e in exposes if isinstance(e, ExposesControl)), None)
+    scripting = control.management.scripting if control else None
+    return ScriptSettings.from_management(scripting, capability.variables.environ)
 
 
 def _is_mock(spec: ExposedOperationBase) -> bool:

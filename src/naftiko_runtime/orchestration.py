@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.consumer.operation import UpstreamOperation, render_with
-from naftiko_runtime.errors import UpstreamAnswer
+from naftiko_runtime.errors import CallError, UpstreamAnswer
 from naftiko_runtime.exchange import exchange
 from naftiko_runtime.mapping import compile_path
+from naftiko_runtime.scripting import ScriptError, ScriptSettings, ScriptStep, compile_script_step
 from naftiko_runtime.spec.dialects import argument_reference, param_key
 from naftiko_runtime.spec.models import Invocable
 from naftiko_runtime.templates import Template, is_template
@@ -120,6 +122,8 @@ class Orchestration:
                 context[step.name] = await step.run(arguments, context)
         except StepFailed as failed:
             return failed.answer
+        except ScriptError as exc:
+            raise CallError(500, "Script Failed", str(exc)) from None
         if not self.mappings:
             return context.get(self.steps[-1].name) if self.steps else None
         result: dict[str, Any] = {}
@@ -164,10 +168,13 @@ def compile_orchestration(
     operations: Mapping[str, UpstreamOperation],
     expose_namespace: str,
     argument_names: Mapping[str, str],
-) -> tuple[Orchestration, list[str]]:
-    """The steps and mappings of `spec`, and what keeps them from running (empty when nothing)."""
+    base_dir: Path,
+    scripting: ScriptSettings,
+) -> tuple[Orchestration, list[str], list[str]]:
+    """The steps and mappings of `spec`, what keeps them from running, and what only some calls will hit."""
     problems: list[str] = []
-    steps: list[CallStep | LookupStep] = []
+    warnings: list[str] = []
+    steps: list[CallStep | LookupStep | ScriptStep] = []
     for step in spec.steps:
         if step.type == "call":
             target = operations.get(step.call or "")
@@ -183,6 +190,9 @@ def compile_orchestration(
                 LookupStep(step.name, step.index, step.match, compile_path(step.lookup_value), step.output_parameters)
             )
         else:
-            problems.append(f"step '{step.name}': {step.type} steps are not supported by this runtime yet")
+            script = compile_script_step(step, base_dir, scripting)
+            if script.load_problem:
+                warnings.append(f"{script.load_problem}; calls answer an error")
+            steps.append(script)
     mappings = [(tuple(mapping.target_name.split(".")), compile_path(mapping.value)) for mapping in spec.mappings]
-    return Orchestration(steps, mappings, dict(argument_names)), problems
+    return Orchestration(steps, mappings, dict(argument_names)), problems, warnings

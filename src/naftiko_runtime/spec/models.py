@@ -255,6 +255,7 @@ class ControlManagement(Model):
     info: bool = False
     reload: bool = False
     validate_: bool = Field(default=False, alias="validate")
+    scripting: dict[str, Any] | None = None
 
 
 class ExposesControl(Model):

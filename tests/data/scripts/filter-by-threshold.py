@@ -1,0 +1,2 @@
+limit = int(context["threshold"])
+result = [item for item in context["fetch-items"] if item["stock"] < limit]

@@ -1,0 +1,1 @@
+var computed = context["some-step"];

@@ -1,0 +1,1 @@
+computed = context.get("some-step")

@@ -1,0 +1,2 @@
+var items = context.items;
+result = items.length;

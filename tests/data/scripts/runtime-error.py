@@ -1,0 +1,2 @@
+total = 0
+result = 10 / total

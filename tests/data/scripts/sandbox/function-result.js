@@ -1,0 +1,1 @@
+result = function () { return 1; };

@@ -1,0 +1,1 @@
+result = { greeting: "hello", count: 42, flag: true, org: context.org };

@@ -1,0 +1,2 @@
+# Statistics of the `values` argument through lib/stats.py.
+result = summarize(context["values"])

@@ -1,0 +1,3 @@
+var ok = 1;
+var broken = ;
+result = ok;

@@ -1,0 +1,4 @@
+ok = 1
+def broken(:
+    pass
+result = ok
