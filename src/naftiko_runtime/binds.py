@@ -27,6 +27,8 @@ class Variables:
     by_namespace: dict[str, dict[str, str]] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
+    # Template names no bind declares, read from the environment (the generated dialect's {{VAR}}).
+    environment_reads: set[str] = field(default_factory=set)
 
     @property
     def namespaces(self) -> frozenset[str]:
@@ -52,6 +54,7 @@ class Variables:
             return None, self.missing[name]
         env_name = environment_name(name, self.namespaces)
         if env_name is not None:
+            self.environment_reads.add(env_name)
             value = self.environ.get(env_name)
             if value:
                 return value, None

@@ -202,7 +202,23 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
                 )
             )
         _check_ports(compiled_capability)
+        for adapter in compiled_capability.adapters:
+            if adapter.type == "rest":
+                for action in adapter.actions:
+                    action.inbound_auth = adapter.inbound_auth
+                for forward in adapter.forwards:
+                    forward.inbound_auth = adapter.inbound_auth
         _build_catalogues(compiled_capability)
+    for name in sorted(variables.environment_reads):
+        message = f"reads environment variable {name}, which no bind declares"
+        diagnostics.append(Diagnostic(Severity.NOTE, message, loaded.locate(("capability",)), code="environment-read"))
+    for c_index, consumes in enumerate(capability.consumes if capability else []):
+        if consumes.authentication is None:
+            message = (
+                f"consumes '{consumes.namespace}' declares no authentication: its calls are sent without credentials"
+            )
+            at: FieldPath = ("capability", "consumes", c_index)
+            diagnostics.append(Diagnostic(Severity.NOTE, message, loaded.locate(at), at, code="no-authentication"))
     for variable in dict.fromkeys(v for op in operations.values() for v in op.missing_variables):
         diagnostics.append(
             _warning(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Severity
+from naftiko_runtime.discovery import discover
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=PORT",
         help="move an adapter; KEY is its namespace or the port it declares (e.g. 9090=19090); 0 picks a free port",
+    )
+    serve.add_argument(
+        "--prefix-tools", action="store_true", help="name every tool <file-stem>.<tool> (several files, one MCP port)"
+    )
+    serve.add_argument(
+        "--prefix-routes", action="store_true", help="serve each file's routes under /<file-stem> (one REST port)"
     )
     serve.add_argument("--stateless", action="store_true", help="MCP without session state (several workers)")
     serve.add_argument("--json-response", action="store_true", help="MCP answers as JSON instead of SSE streams")
@@ -150,6 +157,8 @@ def _runtime_options(args: argparse.Namespace) -> Any:
         timeouts=Timeouts(connect=args.connect_timeout, read=args.read_timeout),
         stateless=getattr(args, "stateless", False),
         json_response=getattr(args, "json_response", False),
+        prefix_tools=getattr(args, "prefix_tools", False),
+        prefix_routes=getattr(args, "prefix_routes", False),
     )
 
 
@@ -177,9 +186,18 @@ def _validate(args: argparse.Namespace) -> int:
     from naftiko_runtime.spec.schema import check_schema
     from naftiko_runtime.spec.source import SourceError, read_source
 
-    results: list[dict[str, Any]] = []
+    found = discover(args.paths)
+    results: list[dict[str, Any]] = [
+        {"file": str(d.location.file), "valid": None, "skipped": True, "diagnostics": [d.as_dict()]}
+        for d in found.skipped
+    ]
+    if args.format == "text":
+        _print_diagnostics(found.skipped, stream=sys.stdout)
     failed = False
-    for path in args.paths:
+    progress = Progress(len(found.capabilities)) if args.format == "text" else None
+    for path in found.capabilities:
+        if progress is not None:
+            progress.step(path)
         diagnostics: list[Diagnostic] = []
         try:
             capability = load_capability(path, LoadOptions(environ={}))
@@ -200,16 +218,56 @@ def _validate(args: argparse.Namespace) -> int:
         if args.format == "text":
             _print_diagnostics(diagnostics, stream=sys.stdout)
             print(f"{path}: {'invalid' if has_errors else 'valid'}")
+    if progress is not None:
+        progress.done()
     if args.format == "json":
         print(json.dumps({"files": results, "valid": not failed}, indent=2))
+    elif len(results) > 1:
+        print(_summary(results))
     return EXIT_ERROR if failed else EXIT_OK
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr, for directories of many files; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._count = 0
+        self._on = sys.stderr.isatty() and total > 10
+
+    def step(self, path: Path) -> None:
+        self._count += 1
+        if self._on:
+            done = int(30 * self._count / self._total)
+            print(
+                f"\r[{'#' * done}{'.' * (30 - done)}] {self._count}/{self._total} {path.name[:40]:40}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def done(self) -> None:
+        if self._on:
+            print(file=sys.stderr)
+
+
+def _summary(results: list[dict[str, Any]]) -> str:
+    def count(status: object) -> int:
+        return sum(1 for result in results if result["valid"] is status)
+
+    warnings = sum(1 for r in results for d in r["diagnostics"] if d["severity"] == "warning")
+    rows = [("valid", count(True)), ("invalid", count(False)), ("skipped", count(None)), ("warnings", warnings)]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join([f"{len(results)} file(s):", *(f"  {name:{width}}  {number}" for name, number in rows)])
 
 
 def _list(args: argparse.Namespace) -> int:
     from naftiko_runtime.capability import LoadOptions, load_capability
     from naftiko_runtime.listing import describe, render_text
 
-    capabilities = [load_capability(path, LoadOptions(environ={})) for path in args.paths]
+    found = discover(args.paths)
+    _print_diagnostics(found.skipped)
+    capabilities = [load_capability(path, LoadOptions(environ={})) for path in found.capabilities]
     report = [describe(capability) for capability in capabilities]
     if args.format == "json":
         print(json.dumps(report if len(report) > 1 else report[0], indent=2))

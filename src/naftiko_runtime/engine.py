@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.arguments import Signature
 from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.consumer.operation import UpstreamOperation
@@ -95,6 +96,8 @@ class Action:
     method: str = "GET"
     path: str = ""
     operation_name: str | None = None
+    # REST: what callers of this route must present (its own file's expose authentication).
+    inbound_auth: InboundAuth | None = None
     orchestration: Orchestration | None = None
     # Logs, metrics and traces hook in here; with none, a call pays one attribute check.
     observers: tuple[CallObserver, ...] = ()

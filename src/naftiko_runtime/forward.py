@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.consumer.client import UpstreamClient, UpstreamRequest
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
@@ -25,6 +26,7 @@ class Forward:
     target: UpstreamOperation
     trusted: frozenset[str]
     client: UpstreamClient | None = None
+    inbound_auth: InboundAuth | None = None
 
     def request(
         self, method: str, tail: str, query: bytes, headers: list[tuple[bytes, bytes]], body: bytes

@@ -19,7 +19,9 @@ from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
-from naftiko_runtime.engine import CallObserver
+from naftiko_runtime.discovery import discover
+from naftiko_runtime.engine import Action, CallObserver
+from naftiko_runtime.spec.dialects import PathLiteral, split_path
 
 DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081, "control": 9199}
 
@@ -34,6 +36,9 @@ class RuntimeOptions:
     timeouts: Timeouts = field(default_factory=Timeouts)
     stateless: bool = False
     json_response: bool = False
+    # Several files on one port: tool names as `<file-stem>.<tool>`, routes under `/<file-stem>`.
+    prefix_tools: bool = False
+    prefix_routes: bool = False
     environ: Mapping[str, str] | None = None
 
 
@@ -90,11 +95,26 @@ def load_all(paths: Sequence[Path], options: RuntimeOptions) -> list[CompiledCap
 
 
 def build_runtime(paths: Sequence[Path], options: RuntimeOptions) -> Runtime:
-    capabilities = load_all(paths, options)
-    diagnostics = [d for capability in capabilities for d in capability.diagnostics]
+    """Capabilities given as files or found in directories (`discovery.py`), ready to serve."""
+    found = discover(paths)
+    capabilities = load_all(found.capabilities, options)
+    for capability in capabilities:
+        _prefix(capability, tools=options.prefix_tools, routes=options.prefix_routes)
+    diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics)]
     clients = _attach_clients(capabilities, options)
     listeners = _listeners(capabilities, options, diagnostics)
     return Runtime(capabilities, listeners, clients, diagnostics, Health(capabilities))
+
+
+def _prefix(capability: CompiledCapability, *, tools: bool, routes: bool) -> None:
+    stem = capability.path.stem
+    for adapter in capability.adapters:
+        for action in adapter.actions:
+            if tools and action.kind == "tool":
+                action.name = f"{stem}.{action.name}"
+            elif routes and action.kind == "route":
+                action.path = f"/{stem}{action.path}"
+                action.name = f"{action.method} {action.path}"
 
 
 def _attach_clients(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[UpstreamClient]:
@@ -138,29 +158,30 @@ def _mock_client(capability: CompiledCapability, namespace: str, options: Runtim
 def _listeners(
     capabilities: Sequence[CompiledCapability], options: RuntimeOptions, diagnostics: list[Diagnostic]
 ) -> list[Listener]:
-    listeners: dict[tuple[str, int], Listener] = {}
-    used_keys: set[str] = set()
-    errors: list[Diagnostic] = []
+    """Adapters of one type on one host:port merge into one listener; --port moves a whole group."""
+    groups: dict[tuple[AdapterType, str, int], list[Adapter]] = {}
     for capability in capabilities:
         for adapter in capability.adapters:
-            port = _port(adapter, options.ports, used_keys)
             host = options.host or adapter.address or DEFAULT_HOST
-            key = (host, port) if port else (host, -len(listeners) - 1)
-            existing = listeners.get(key)
-            if existing is None:
-                listeners[key] = Listener(adapter.type, host, port, [adapter])
-            elif existing.type != adapter.type:
-                errors.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        f"{adapter.type} adapter '{adapter.namespace}' ({capability.path}) and {existing.type} adapter "
-                        f"'{existing.adapters[0].namespace}' ({existing.adapters[0].capability.path}) both claim "
-                        f"{host}:{port}; move one with --port",
-                        adapter.actions[0].location if adapter.actions else Location(str(capability.path)),
-                    )
-                )
-            else:
-                existing.adapters.append(adapter)
+            declared = adapter.declared_port if adapter.declared_port is not None else DEFAULT_PORTS[adapter.type]
+            # Port 0 asks for a free port: such adapters never share one.
+            groups.setdefault((adapter.type, host, declared if declared else -id(adapter)), []).append(adapter)
+    used_keys: set[str] = set()
+    listeners: dict[tuple[str, int], Listener] = {}
+    errors: list[Diagnostic] = []
+    for (kind, host, declared), adapters in groups.items():
+        port = _port(adapters, declared, options.ports, used_keys)
+        slot = (host, port) if port else (host, -len(listeners) - 1)
+        existing = listeners.get(slot)
+        if existing is None:
+            listeners[slot] = Listener(kind, host, port, list(adapters))
+        elif existing.type != kind:
+            errors.append(_clash(adapters[0], existing.adapters[0], f"{host}:{port}"))
+        else:
+            existing.adapters.extend(adapters)
+    for listener in listeners.values():
+        errors.extend(_duplicates(listener))
+        errors.extend(_mixed_mcp_auth(listener))
     if errors:
         raise CapabilityError(errors)
     for unused in sorted(set(options.ports) - used_keys):
@@ -174,11 +195,62 @@ def _listeners(
     return list(listeners.values())
 
 
-def _port(adapter: Adapter, ports: Mapping[str, int], used_keys: set[str]) -> int:
-    for key in (adapter.namespace, str(adapter.declared_port)):
+def _port(adapters: Sequence[Adapter], declared: int, ports: Mapping[str, int], used_keys: set[str]) -> int:
+    """The port of a group: --port by any member's namespace or by the declared port, else the declared one."""
+    for key in [*(adapter.namespace for adapter in adapters), str(declared)]:
         if key in ports:
             used_keys.add(key)
             return ports[key]
-    if adapter.declared_port is not None:
-        return adapter.declared_port
-    return DEFAULT_PORTS[adapter.type]
+    return max(declared, 0)
+
+
+def _clash(adapter: Adapter, other: Adapter, where: str) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        f"{adapter.type} adapter '{adapter.namespace}' ({adapter.capability.path}) and {other.type} adapter "
+        f"'{other.namespace}' ({other.capability.path}) both claim {where}; move one with --port",
+        adapter.actions[0].location if adapter.actions else Location(str(adapter.capability.path)),
+    )
+
+
+def _duplicates(listener: Listener) -> list[Diagnostic]:
+    """A route (method + path) or tool name claimed twice on one listener, naming both places."""
+    seen: dict[tuple[str, ...], Action] = {}
+    errors = []
+    for adapter in listener.adapters:
+        for action in adapter.actions:
+            key = (action.method, _shape(action.path)) if action.kind == "route" else (action.name,)
+            first = seen.setdefault(key, action)
+            if first is action:
+                continue
+            remedy = "--prefix-routes" if action.kind == "route" else "--prefix-tools"
+            errors.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    f"{action.kind} '{action.name}' is also defined at {first.location}; "
+                    f"both are served on port {listener.port}: rename one or use {remedy}",
+                    action.location,
+                    code="duplicate",
+                )
+            )
+    return errors
+
+
+def _shape(path: str) -> str:
+    return "".join(part.text if isinstance(part, PathLiteral) else "{}" for part in split_path(path)).rstrip("/")
+
+
+def _mixed_mcp_auth(listener: Listener) -> list[Diagnostic]:
+    auths = [adapter.inbound_auth for adapter in listener.adapters]
+    if listener.type != "mcp" or all(auth == auths[0] for auth in auths):
+        return []
+    first, other = listener.adapters[0], next(a for a in listener.adapters if a.inbound_auth != auths[0])
+    return [
+        Diagnostic(
+            Severity.ERROR,
+            f"MCP adapters '{first.namespace}' ({first.capability.path}) and '{other.namespace}' "
+            f"({other.capability.path}) ask callers for different authentication on one port; give them the same "
+            "authentication or other ports in their files",
+            Location(str(other.capability.path)),
+        )
+    ]

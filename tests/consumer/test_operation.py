@@ -484,3 +484,26 @@ def test_an_environment_parameter_feeds_templates_and_is_never_sent() -> None:
     assert header(request, "X-Region") == ["eu-west-1"]
     assert header(request, "REGION") == [] and "REGION" not in request.url
     assert model.template_arguments == []
+
+
+def test_an_apikey_with_a_headers_map_sends_every_header() -> None:
+    model = compile_one(
+        {
+            "authentication": {"type": "apikey", "headers": {"DD-API-KEY": "{{A}}", "DD-APPLICATION-KEY": "{{B}}"}},
+            "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}],
+        },
+        environ={"A": "key-a", "B": "key-b"},
+    )
+    request = model.build_request({})
+    assert header(request, "DD-API-KEY") == ["key-a"] and header(request, "DD-APPLICATION-KEY") == ["key-b"]
+
+
+def test_an_apikey_written_with_name_and_in_is_read_as_key_and_placement() -> None:
+    model = compile_one(
+        {
+            "authentication": {"type": "apikey", "name": "token", "in": "query", "value": "{{T}}"},
+            "resources": [{"name": "r", "path": "/x", "operations": [{"name": "op"}]}],
+        },
+        environ={"T": "t-1"},
+    )
+    assert query(model.build_request({})) == [("token", "t-1")]

@@ -28,6 +28,7 @@ from naftiko_runtime.adapters.asgi import (
     send_problem,
 )
 from naftiko_runtime.adapters.health import Health
+from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, Problem, UpstreamAnswer, invalid_arguments
 from naftiko_runtime.exchange import send_to
@@ -92,6 +93,8 @@ class RestApp:
         route, match = self._match(path)
         if route is None or match is None:
             forward = next(((f, m) for f in self._forwards if (m := f.pattern.match(path))), None)
+            if forward is not None and not await _admitted(forward[0].inbound_auth, scope, send):
+                return
             if forward is not None:
                 await self._relay(forward[0], forward[1].group("tail") or "", scope, receive, send)
                 return
@@ -107,6 +110,8 @@ class RestApp:
             )
             return
         action, placeholders = found
+        if not await _admitted(action.inbound_auth, scope, send):
+            return
         try:
             given = await self._arguments(action, scope, receive, placeholders, match)
             arguments = action.signature.validate(given, where=_WHERE)
@@ -196,6 +201,18 @@ class RestApp:
             elif isinstance(body, dict) and argument.name in body:
                 given[argument.name] = body[argument.name]
         return given
+
+
+async def _admitted(auth: InboundAuth | None, scope: Scope, send: Send) -> bool:
+    """Each route asks for its own file's authentication (files with different ones can share a port)."""
+    if auth is None or auth.admits(scope):
+        return True
+    await send_problem(
+        send,
+        problem(401, "Unauthorized", f"this route requires {auth.kind} authentication"),
+        [(b"www-authenticate", auth.challenge)],
+    )
+    return False
 
 
 def _compile_path(path: str) -> tuple[str, list[str]]:

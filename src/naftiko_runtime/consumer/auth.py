@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from naftiko_runtime.spec.dialects import apikey_entries
 from naftiko_runtime.spec.models import Authentication
+
+Render = Callable[[str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,30 +27,27 @@ class UnsupportedAuthentication(Exception):
     pass
 
 
-def plan_auth(auth: Authentication | None, render: dict[str, str]) -> AuthPlan:
-    """`render` holds the rendered text of each auth field (token, username, password, key, value)."""
+def plan_auth(auth: Authentication | None, render: Render) -> AuthPlan:
+    """`render` turns a field's template into its value (variables resolved)."""
     if auth is None:
         return AuthPlan()
     if auth.type == "bearer":
-        token = render.get("token", "")
+        token = render(auth.token or "")
         return AuthPlan(headers=(("Authorization", f"Bearer {token}"),), secrets=(token,)) if token else AuthPlan()
-    if auth.type == "basic":
-        username, password = render.get("username", ""), render.get("password", "")
+    if auth.type in ("basic", "digest"):
+        username, password = render(auth.username or ""), render(auth.password or "")
         if not username and not password:
             return AuthPlan()
+        if auth.type == "digest":
+            return AuthPlan(digest=(username, password), secrets=(password,))
         encoded = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         return AuthPlan(headers=(("Authorization", f"Basic {encoded}"),), secrets=(password, encoded))
     if auth.type == "apikey":
-        key, value = render.get("key", ""), render.get("value", "")
-        if not key or not value:
-            return AuthPlan()
-        if auth.placement == "query":
-            return AuthPlan(query=((key, value),), secrets=(value,))
-        return AuthPlan(headers=((key, value),), secrets=(value,))
-    if auth.type == "digest":
-        username, password = render.get("username", ""), render.get("password", "")
-        return AuthPlan(digest=(username, password), secrets=(password,)) if username or password else AuthPlan()
+        headers: list[tuple[str, str]] = []
+        query: list[tuple[str, str]] = []
+        for placement, key, template in apikey_entries(auth.model_dump(by_alias=True, exclude_none=True)):
+            value = render(template)
+            if key and value:
+                (query if placement == "query" else headers).append((key, value))
+        return AuthPlan(headers=tuple(headers), query=tuple(query), secrets=tuple(v for _, v in [*headers, *query]))
     raise UnsupportedAuthentication(f"outgoing '{auth.type}' authentication is not supported (it is for exposes)")
-
-
-AUTH_TEMPLATE_FIELDS = ("token", "username", "password", "key", "value")

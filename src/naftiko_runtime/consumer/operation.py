@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from naftiko_runtime.binds import Variables
-from naftiko_runtime.consumer.auth import AUTH_TEMPLATE_FIELDS, AuthPlan, UnsupportedAuthentication, plan_auth
+from naftiko_runtime.consumer.auth import AuthPlan, UnsupportedAuthentication, plan_auth
 from naftiko_runtime.consumer.body import BodyPlan, compile_body
 from naftiko_runtime.consumer.client import UpstreamRequest
 from naftiko_runtime.consumer.formats import Decoder, FormatError, compile_decoder
@@ -252,14 +252,7 @@ def compile_operation(
         parameters[(compiled.key, compiled.location)] = compiled
     full_path = (resource.path or "") if not resource.path or resource.path.startswith("/") else "/" + resource.path
     try:
-        auth = plan_auth(
-            consumes.authentication,
-            {
-                name: render_static(text)
-                for name in AUTH_TEMPLATE_FIELDS
-                if isinstance(text := getattr(consumes.authentication, name, None), str)
-            },
-        )
+        auth = plan_auth(consumes.authentication, render_static)
         unsupported: str | None = None
     except UnsupportedAuthentication as exc:
         auth, unsupported = AuthPlan(), str(exc)

@@ -11,14 +11,17 @@ here, so the rest of the runtime never asks which dialect it is reading:
 - an `in: body` parameter named `body` is the whole JSON request body;
 - a consumed `body` of `type: form` is `formUrlEncoded`; `{type: json}` with no `data` takes
   the caller's JSON body; an object that is not `{type, data}` is the JSON payload itself;
-- in templates, `{{tools.x}}` / `{{rest.x}}` name the caller's argument `x`.
+- in templates, `{{tools.x}}` / `{{rest.x}}` name the caller's argument `x`;
+- an apikey authentication may say `headers: {Name: value, ...}` (several keys), or `name`/`in`
+  for `key`/`placement`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from naftiko_runtime.spec.models import InputParameter
 
@@ -110,6 +113,18 @@ def normalize_body(spec: object) -> tuple[object, bool]:
             return None, kind == "json"
         return {**spec, "type": kind}, False
     return {"type": "json", "data": spec}, False
+
+
+def apikey_entries(auth: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(placement, key, value template) of an apikey authentication, in every form written."""
+    entries = [
+        ("header", str(name), str(value)) for name, value in (auth.get("headers") or {}).items() if value is not None
+    ]
+    key = auth.get("key") or auth.get("name")
+    if key and auth.get("value") is not None:
+        placement = auth.get("placement") or auth.get("in") or "header"
+        entries.append(("query" if placement == "query" else "header", str(key), str(auth["value"])))
+    return entries
 
 
 def is_whole_value_mapping(mapping: str | None) -> bool:

@@ -51,6 +51,8 @@ class Authentication(Model):
     key: str | None = None
     value: str | None = None
     placement: Literal["header", "query"] | None = None
+    # Generated files: several apikey headers at once (spec/dialects.py `apikey_entries`).
+    headers: dict[str, str] | None = None
 
 
 class ConsumedOperation(Model):
