@@ -104,7 +104,7 @@ def test_coercion_converts_when_nothing_is_lost(value: Any, json_type: str, expe
         (True, "number", "expected number, got boolean"),
         ("1", "boolean", "expected boolean, got string"),
         (1, "boolean", "expected boolean, got integer"),
-        ('{"a": 1}', "object", "expected object, got string"),
+        ("a=1", "object", "expected object, got string"),
         (True, "array", "expected array, got boolean"),
         (None, "string", "expected string, got null"),
     ],
@@ -364,3 +364,8 @@ def test_an_absent_optional_argument_does_not_reach_the_upstream() -> None:
     values = signature.upstream_values(signature.validate({"integration_id": "a"}), {})
 
     assert values == {"integration_id": "a"}
+
+
+def test_json_text_of_an_object_or_array_is_that_value() -> None:
+    assert coerce('{"k": "v"}', "object") == {"k": "v"}
+    assert coerce('["a", 1]', "array") == ["a", 1]

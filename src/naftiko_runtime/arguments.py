@@ -10,6 +10,7 @@ the consumed parameter; path parameters are always required.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -185,14 +186,26 @@ def coerce(value: Any, json_type: str) -> Any:
     elif json_type == "object":
         if isinstance(value, dict):
             return value
+        # JSON text (a query string or header can carry nothing else) is the object it spells.
+        if isinstance(value, str) and value.lstrip().startswith("{") and isinstance(parsed := _json(value), dict):
+            return parsed
     elif json_type == "array":
         if isinstance(value, list):
             return value
+        if isinstance(value, str) and value.lstrip().startswith("[") and isinstance(parsed := _json(value), list):
+            return parsed
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             return [value]
     else:
         return value
     return _refuse(value, json_type)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _refuse(value: Any, json_type: str) -> Any:

@@ -29,6 +29,8 @@ class Variables:
     environ: Mapping[str, str] = field(default_factory=dict)
     # Template names no bind declares, read from the environment (the generated dialect's {{VAR}}).
     environment_reads: set[str] = field(default_factory=set)
+    # Bind namespaces read from the environment (no location): `{{ns.X}}` they don't declare reads X.
+    environment_namespaces: set[str] = field(default_factory=set)
 
     @property
     def namespaces(self) -> frozenset[str]:
@@ -47,6 +49,10 @@ class Variables:
         if dot and head in self.by_namespace:
             if rest in self.by_namespace[head]:
                 return self.by_namespace[head][rest], None
+            if rest not in self.missing and head in self.environment_namespaces and "." not in rest:
+                self.environment_reads.add(rest)
+                value = self.environ.get(rest)
+                return (value, None) if value else (None, rest)
             return None, self.missing.get(rest, rest)
         if name in self.values:
             return self.values[name], None
@@ -72,6 +78,8 @@ def resolve_binds(binds: Sequence[Bind], environ: Mapping[str, str], base_dir: P
     variables = Variables(environ=environ)
     for bind in binds:
         namespace_values = variables.by_namespace.setdefault(bind.namespace, {})
+        if not bind.location:
+            variables.environment_namespaces.add(bind.namespace)
         source = _read_location(bind.location, base_dir) if bind.location else environ
         for variable, provider_key in bind.keys.items():
             value = source.get(provider_key)
