@@ -92,8 +92,7 @@ def test_routes_of_files_with_different_authentication_keep_their_own(tmp_path: 
     with pytest.raises(CapabilityError) as caught:
         build_runtime(paths, RuntimeOptions(environ={}))
     assert any("different authentication" in d.message for d in caught.value.diagnostics)
-    paths[1].write_text(capability("b", tool="y", route="/y").replace("port: 9090", "port: 9091"))
-    runtime = build_runtime(paths, RuntimeOptions(environ={}))
+    runtime = build_runtime(paths, RuntimeOptions(environ={}, ports={"b-mcp": 19091}))
     rest = next(listener for listener in runtime.listeners if listener.type == "rest")
     auths = {action.path: action.inbound_auth for adapter in rest.adapters for action in adapter.actions}
     assert auths["/x"] is not None and auths["/x"].expected == "token-a" and auths["/y"] is None

@@ -26,6 +26,8 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class Discovery:
     capabilities: list[Path] = field(default_factory=list)
     skipped: list[Diagnostic] = field(default_factory=list)
+    # Found by searching a directory (not named): one that fails to load is skipped, not fatal.
+    found_in_directories: set[Path] = field(default_factory=set)
 
 
 def discover(paths: Sequence[Path]) -> Discovery:
@@ -45,6 +47,7 @@ def discover(paths: Sequence[Path]) -> Discovery:
         for file, data in candidates.items():
             if _is_capability(data):
                 found.capabilities.append(file)
+                found.found_in_directories.add(file)
             elif not _is_companion(data) and not _is_referenced(file, referenced):
                 why = "not a Naftiko capability (no top-level 'naftiko' and 'capability')"
                 found.skipped.append(_skipped(file, why))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from naftiko_runtime.adapters.health import Health
+from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.capability import (
     DEFAULT_HOST,
     Adapter,
@@ -80,7 +81,13 @@ class Runtime:
             await client.close()
 
 
-def load_all(paths: Sequence[Path], options: RuntimeOptions) -> list[CompiledCapability]:
+def load_all(
+    paths: Sequence[Path],
+    options: RuntimeOptions,
+    skippable: Collection[Path] = (),
+    skipped: list[Diagnostic] | None = None,
+) -> list[CompiledCapability]:
+    """Every file must load, except those in `skippable` (found in a directory): their errors go to `skipped`."""
     load_options = LoadOptions(base_uris=options.base_uris, mock=options.mock, environ=options.environ)
     capabilities: list[CompiledCapability] = []
     errors: list[Diagnostic] = []
@@ -88,7 +95,11 @@ def load_all(paths: Sequence[Path], options: RuntimeOptions) -> list[CompiledCap
         try:
             capabilities.append(load_capability(path, load_options))
         except CapabilityError as exc:
-            errors.extend(exc.diagnostics)
+            if path in skippable and skipped is not None:
+                skipped.extend(exc.diagnostics)
+                skipped.append(Diagnostic(Severity.WARNING, "does not load; skipped", Location(str(path))))
+            else:
+                errors.extend(exc.diagnostics)
     if errors:
         raise CapabilityError(errors)
     return capabilities
@@ -97,7 +108,7 @@ def load_all(paths: Sequence[Path], options: RuntimeOptions) -> list[CompiledCap
 def build_runtime(paths: Sequence[Path], options: RuntimeOptions) -> Runtime:
     """Capabilities given as files or found in directories (`discovery.py`), ready to serve."""
     found = discover(paths)
-    capabilities = load_all(found.capabilities, options)
+    capabilities = load_all(found.capabilities, options, found.found_in_directories, found.skipped)
     for capability in capabilities:
         _prefix(capability, tools=options.prefix_tools, routes=options.prefix_routes)
     diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics)]
@@ -159,17 +170,20 @@ def _listeners(
     capabilities: Sequence[CompiledCapability], options: RuntimeOptions, diagnostics: list[Diagnostic]
 ) -> list[Listener]:
     """Adapters of one type on one host:port merge into one listener; --port moves a whole group."""
-    groups: dict[tuple[AdapterType, str, int], list[Adapter]] = {}
+    groups: dict[tuple[AdapterType, str, int, InboundAuth | None], list[Adapter]] = {}
     for capability in capabilities:
         for adapter in capability.adapters:
             host = options.host or adapter.address or DEFAULT_HOST
             declared = adapter.declared_port if adapter.declared_port is not None else DEFAULT_PORTS[adapter.type]
-            # Port 0 asks for a free port: such adapters never share one.
-            groups.setdefault((adapter.type, host, declared if declared else -id(adapter)), []).append(adapter)
+            # Port 0 asks for a free port: such adapters never share one. MCP adapters asking for
+            # different authentication form separate groups, so --port can part them.
+            auth = adapter.inbound_auth if adapter.type == "mcp" else None
+            key = (adapter.type, host, declared if declared else -id(adapter), auth)
+            groups.setdefault(key, []).append(adapter)
     used_keys: set[str] = set()
     listeners: dict[tuple[str, int], Listener] = {}
     errors: list[Diagnostic] = []
-    for (kind, host, declared), adapters in groups.items():
+    for (kind, host, declared, _), adapters in groups.items():
         port = _port(adapters, declared, options.ports, used_keys)
         slot = (host, port) if port else (host, -len(listeners) - 1)
         existing = listeners.get(slot)
@@ -249,8 +263,7 @@ def _mixed_mcp_auth(listener: Listener) -> list[Diagnostic]:
         Diagnostic(
             Severity.ERROR,
             f"MCP adapters '{first.namespace}' ({first.capability.path}) and '{other.namespace}' "
-            f"({other.capability.path}) ask callers for different authentication on one port; give them the same "
-            "authentication or other ports in their files",
+            f"({other.capability.path}) ask callers for different authentication on one port; move one with --port",
             Location(str(other.capability.path)),
         )
     ]
