@@ -51,8 +51,11 @@ class Authentication(Model):
     key: str | None = None
     value: str | None = None
     placement: Literal["header", "query"] | None = None
-    # Generated files: several apikey headers at once (spec/dialects.py `apikey_entries`).
+    # Generated files: several apikey headers at once, or `name`/`in` for key/placement
+    # (spec/dialects.py `apikey_entries`).
     headers: dict[str, str] | None = None
+    name: str | None = None
+    location: str | None = Field(default=None, alias="in")
 
 
 class ConsumedOperation(Model):
