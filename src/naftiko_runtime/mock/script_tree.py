@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -25,9 +26,9 @@ class Break(Exception):
 Statement = Callable[[Env], Any]
 
 
-class Node:
-    def evaluate(self, env: Env) -> Any:
-        raise NotImplementedError
+class Node(ABC):
+    @abstractmethod
+    def evaluate(self, env: Env) -> Any: ...
 
     def assign(self, env: Env, value: Any) -> None:
         raise ScriptError("cannot assign to this expression")
