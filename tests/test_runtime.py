@@ -83,23 +83,57 @@ def test_a_port_option_naming_one_member_moves_the_whole_merged_group(tmp_path: 
     assert mcp.port == 19090 and mcp.namespaces == ["a-mcp", "b-mcp"]
 
 
-def test_routes_of_files_with_different_authentication_keep_their_own(tmp_path: Path) -> None:
+def test_routes_and_tools_of_files_with_different_authentication_keep_their_own_on_one_port(tmp_path: Path) -> None:
     paths = _write(
         tmp_path,
         a=capability("a", tool="x", route="/x", auth="token-a"),
         b=capability("b", tool="y", route="/y"),
     )
+    runtime = build_runtime(paths, RuntimeOptions(environ={}))
+    by_type = {listener.type: listener for listener in runtime.listeners}
+    assert len(runtime.listeners) == 2 and by_type["mcp"].namespaces == ["a-mcp", "b-mcp"]
+    for listener in runtime.listeners:
+        auths = {action.name: action.inbound_auth for adapter in listener.adapters for action in adapter.actions}
+        protected = auths["GET /x"] if listener.type == "rest" else auths["x"]
+        assert protected is not None and protected.expected == "token-a"
+        assert (auths["GET /y"] if listener.type == "rest" else auths["y"]) is None
+
+
+def test_a_port_option_parts_mcp_adapters_asking_different_authentication(tmp_path: Path) -> None:
+    paths = _write(
+        tmp_path, a=capability("a", tool="x", route="/x", auth="token-a"), b=capability("b", tool="y", route="/y")
+    )
+    runtime = build_runtime(paths, RuntimeOptions(environ={}, ports={"9090": 19090, "a-mcp": 19091}))
+    ports = sorted((listener.port, listener.namespaces) for listener in runtime.listeners if listener.type == "mcp")
+    assert ports == [(19090, ["b-mcp"]), (19091, ["a-mcp"])]
+
+
+def test_auto_ports_moves_an_adapter_whose_port_another_type_holds_and_says_so(tmp_path: Path) -> None:
+    clashing = (
+        capability("b", tool="y", route="/y").replace("port: 8080", "port: 8081").replace("port: 9090", "port: 8080")
+    )
+    paths = _write(tmp_path, a=capability("a", tool="x", route="/x"), b=clashing)
     with pytest.raises(CapabilityError) as caught:
         build_runtime(paths, RuntimeOptions(environ={}))
-    assert any("different authentication" in d.message for d in caught.value.diagnostics)
-    runtime = build_runtime(paths, RuntimeOptions(environ={}, ports={"b-mcp": 19091}))
-    rest = next(listener for listener in runtime.listeners if listener.type == "rest")
-    auths = {action.path: action.inbound_auth for adapter in rest.adapters for action in adapter.actions}
-    assert auths["/x"] is not None and auths["/x"].expected == "token-a" and auths["/y"] is None
+    assert any("wants port 8080" in d.message and "--auto-ports" in d.message for d in caught.value.diagnostics)
+    runtime = build_runtime(paths, RuntimeOptions(environ={}, auto_ports=True))
+    ports = sorted((listener.type, listener.port, tuple(listener.namespaces)) for listener in runtime.listeners)
+    assert ports == [
+        ("mcp", 0, ("b-mcp",)),
+        ("mcp", 9090, ("a-mcp",)),
+        ("rest", 8080, ("a-rest",)),
+        ("rest", 8081, ("b-rest",)),
+    ]
+    assert any(d.code == "port-moved" and "b-mcp" in d.message for d in runtime.diagnostics)
 
 
-def test_the_same_consumes_namespace_in_two_files_keeps_each_files_own(tmp_path: Path) -> None:
-    paths = _write(tmp_path, a=capability("shop", tool="x", route="/x"), b=capability("shop", tool="y", route="/y"))
-    runtime = build_runtime(paths, RuntimeOptions(environ={}))
-    clients = {id(a.client) for c in runtime.capabilities for ad in c.adapters for a in ad.actions}
-    assert len(clients) == 2
+def test_a_wildcard_address_and_a_loopback_one_on_one_port_clash(tmp_path: Path) -> None:
+    wide = capability("b", tool="y", route="/y").replace("port: 8080", "port: 8080\n    address: 0.0.0.0")
+    paths = _write(
+        tmp_path,
+        a=capability("a", tool="x", route="/x").replace("port: 8080", "port: 8080\n    address: localhost"),
+        b=wide,
+    )
+    with pytest.raises(CapabilityError) as caught:
+        build_runtime(paths, RuntimeOptions(environ={}))
+    assert any("on 0.0.0.0 and localhost" in d.message for d in caught.value.diagnostics)

@@ -44,6 +44,7 @@ from naftiko_runtime.spec.models import (
     OutputParameter,
     Semantics,
 )
+from naftiko_runtime.spec.source import Source
 from naftiko_runtime.templates import Template, TemplateError
 
 AdapterType = Literal["rest", "mcp", "skill", "control"]
@@ -110,9 +111,11 @@ class CompiledCapability:
         return list(dict.fromkeys([*(op.namespace for op in self.operations.values()), *forwarded]))
 
 
-def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> CompiledCapability:
-    """Load, normalise and compile one capability file. Raises `CapabilityError` on errors."""
-    loaded = load_document(path)
+def load_capability(
+    path: Path, options: LoadOptions = LoadOptions(), source: Source | None = None
+) -> CompiledCapability:
+    """Load, normalise and compile one capability file (`source`: already read). Raises `CapabilityError`."""
+    loaded = load_document(path, source)
     diagnostics = list(loaded.diagnostics)
     document = loaded.document
     capability = document.capability
@@ -203,11 +206,10 @@ def load_capability(path: Path, options: LoadOptions = LoadOptions()) -> Compile
             )
         _check_ports(compiled_capability)
         for adapter in compiled_capability.adapters:
-            if adapter.type == "rest":
-                for action in adapter.actions:
-                    action.inbound_auth = adapter.inbound_auth
-                for forward in adapter.forwards:
-                    forward.inbound_auth = adapter.inbound_auth
+            for action in adapter.actions:
+                action.inbound_auth = adapter.inbound_auth
+            for forward in adapter.forwards:
+                forward.inbound_auth = adapter.inbound_auth
         _build_catalogues(compiled_capability)
     for name in sorted(variables.environment_reads):
         message = f"reads environment variable {name}, which no bind declares"

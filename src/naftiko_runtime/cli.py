@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--prefix-routes", action="store_true", help="serve each file's routes under /<file-stem> (one REST port)"
     )
+    serve.add_argument(
+        "--auto-ports",
+        action="store_true",
+        help="an adapter whose port another type of adapter holds moves to a free port (warned) instead of failing",
+    )
     serve.add_argument("--stateless", action="store_true", help="MCP without session state (several workers)")
     serve.add_argument("--json-response", action="store_true", help="MCP answers as JSON instead of SSE streams")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -159,6 +164,7 @@ def _runtime_options(args: argparse.Namespace) -> Any:
         json_response=getattr(args, "json_response", False),
         prefix_tools=getattr(args, "prefix_tools", False),
         prefix_routes=getattr(args, "prefix_routes", False),
+        auto_ports=getattr(args, "auto_ports", False),
     )
 
 
@@ -200,7 +206,7 @@ def _validate(args: argparse.Namespace) -> int:
             progress.step(path)
         diagnostics: list[Diagnostic] = []
         try:
-            capability = load_capability(path, LoadOptions(environ={}))
+            capability = load_capability(path, LoadOptions(environ={}), found.sources.pop(path, None))
             diagnostics.extend(d for d in capability.diagnostics if d.code != "missing-variable")
             if args.strict:
                 diagnostics.extend(check_schema(capability.loaded))
@@ -267,7 +273,9 @@ def _list(args: argparse.Namespace) -> int:
 
     found = discover(args.paths)
     _print_diagnostics(found.skipped)
-    capabilities = [load_capability(path, LoadOptions(environ={})) for path in found.capabilities]
+    capabilities = [
+        load_capability(path, LoadOptions(environ={}), found.sources.pop(path, None)) for path in found.capabilities
+    ]
     report = [describe(capability) for capability in capabilities]
     if args.format == "json":
         print(json.dumps(report if len(report) > 1 else report[0], indent=2))

@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
 from naftiko_runtime.diagnostics import Diagnostic, Location, Severity
+from naftiko_runtime.spec.source import Source, SourceError, read_source
 
 _YAML_SUFFIXES = (".yaml", ".yml")
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(slots=True)
@@ -28,6 +26,8 @@ class Discovery:
     skipped: list[Diagnostic] = field(default_factory=list)
     # Found by searching a directory (not named): one that fails to load is skipped, not fatal.
     found_in_directories: set[Path] = field(default_factory=set)
+    # Files found in directories were read to recognise them; loading reuses what was read.
+    sources: dict[Path, Source] = field(default_factory=dict)
 
 
 def discover(paths: Sequence[Path]) -> Discovery:
@@ -36,18 +36,20 @@ def discover(paths: Sequence[Path]) -> Discovery:
         if not path.is_dir():
             found.capabilities.append(path)
             continue
-        candidates: dict[Path, Any] = {}
+        candidates: dict[Path, Source] = {}
         unreadable: list[Path] = []
         for file in sorted(p for p in path.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file()):
             try:
-                candidates[file] = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                candidates[file] = read_source(file)
+            except SourceError:
                 unreadable.append(file)
-        referenced = {ref for data in candidates.values() if _is_capability(data) for ref in _references(data)}
-        for file, data in candidates.items():
+        referenced = {ref for s in candidates.values() if _is_capability(s.data) for ref in _references(s.data)}
+        for file, source in candidates.items():
+            data = source.data
             if _is_capability(data):
                 found.capabilities.append(file)
                 found.found_in_directories.add(file)
+                found.sources[file] = source
             elif not _is_companion(data) and not _is_referenced(file, referenced):
                 why = "not a Naftiko capability (no top-level 'naftiko' and 'capability')"
                 found.skipped.append(_skipped(file, why))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +20,12 @@ from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
-from naftiko_runtime.discovery import discover
+from naftiko_runtime.discovery import Discovery, discover
 from naftiko_runtime.engine import Action, CallObserver
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
 DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081, "control": 9199}
 
 
@@ -40,6 +42,8 @@ class RuntimeOptions:
     # Several files on one port: tool names as `<file-stem>.<tool>`, routes under `/<file-stem>`.
     prefix_tools: bool = False
     prefix_routes: bool = False
+    # A port claimed by adapters of different types: later ones move to a free port instead of failing.
+    auto_ports: bool = False
     environ: Mapping[str, str] | None = None
 
 
@@ -81,23 +85,18 @@ class Runtime:
             await client.close()
 
 
-def load_all(
-    paths: Sequence[Path],
-    options: RuntimeOptions,
-    skippable: Collection[Path] = (),
-    skipped: list[Diagnostic] | None = None,
-) -> list[CompiledCapability]:
-    """Every file must load, except those in `skippable` (found in a directory): their errors go to `skipped`."""
+def load_all(found: Discovery, options: RuntimeOptions) -> list[CompiledCapability]:
+    """Every file must load, except those found in a directory: their errors go to `found.skipped`."""
     load_options = LoadOptions(base_uris=options.base_uris, mock=options.mock, environ=options.environ)
     capabilities: list[CompiledCapability] = []
     errors: list[Diagnostic] = []
-    for path in paths:
+    for path in found.capabilities:
         try:
-            capabilities.append(load_capability(path, load_options))
+            capabilities.append(load_capability(path, load_options, found.sources.pop(path, None)))
         except CapabilityError as exc:
-            if path in skippable and skipped is not None:
-                skipped.extend(exc.diagnostics)
-                skipped.append(Diagnostic(Severity.WARNING, "does not load; skipped", Location(str(path))))
+            if path in found.found_in_directories:
+                found.skipped.extend(exc.diagnostics)
+                found.skipped.append(Diagnostic(Severity.WARNING, "does not load; skipped", Location(str(path))))
             else:
                 errors.extend(exc.diagnostics)
     if errors:
@@ -108,7 +107,7 @@ def load_all(
 def build_runtime(paths: Sequence[Path], options: RuntimeOptions) -> Runtime:
     """Capabilities given as files or found in directories (`discovery.py`), ready to serve."""
     found = discover(paths)
-    capabilities = load_all(found.capabilities, options, found.found_in_directories, found.skipped)
+    capabilities = load_all(found, options)
     for capability in capabilities:
         _prefix(capability, tools=options.prefix_tools, routes=options.prefix_routes)
     diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics)]
@@ -176,26 +175,35 @@ def _listeners(
             host = options.host or adapter.address or DEFAULT_HOST
             declared = adapter.declared_port if adapter.declared_port is not None else DEFAULT_PORTS[adapter.type]
             # Port 0 asks for a free port: such adapters never share one. MCP adapters asking for
-            # different authentication form separate groups, so --port can part them.
+            # different authentication form separate groups, so --port can part them; on one port
+            # they share an endpoint and each tool keeps its own file's check.
             auth = adapter.inbound_auth if adapter.type == "mcp" else None
             key = (adapter.type, host, declared if declared else -id(adapter), auth)
             groups.setdefault(key, []).append(adapter)
     used_keys: set[str] = set()
-    listeners: dict[tuple[str, int], Listener] = {}
+    # Per port (or per free-port request), the listeners on addresses that do not overlap.
+    slots: dict[int | str, list[Listener]] = {}
     errors: list[Diagnostic] = []
     for (kind, host, declared, _), adapters in groups.items():
         port = _port(adapters, declared, options.ports, used_keys)
-        slot = (host, port) if port else (host, -len(listeners) - 1)
-        existing = listeners.get(slot)
+        # Groups moved to port 0 from one declared port stay together on one free port.
+        sharing = slots.setdefault(port or f"free port for {declared}", [])
+        existing = next((listener for listener in sharing if _overlap(listener.host, host)), None)
         if existing is None:
-            listeners[slot] = Listener(kind, host, port, list(adapters))
-        elif existing.type != kind:
-            errors.append(_clash(adapters[0], existing.adapters[0], f"{host}:{port}"))
-        else:
+            sharing.append(Listener(kind, host, port, list(adapters)))
+        elif existing.type == kind and existing.host == host:
             existing.adapters.extend(adapters)
-    for listener in listeners.values():
+        elif options.auto_ports:
+            diagnostics.append(_port_taken(adapters[0], host, existing, port, moved=True))
+            moved = slots.setdefault(f"free port for {kind} on {host} moved from {port}", [])
+            if not moved:
+                moved.append(Listener(kind, host, 0, []))
+            moved[0].adapters.extend(adapters)
+        else:
+            errors.append(_port_taken(adapters[0], host, existing, port, moved=False))
+    listeners = [listener for sharing in slots.values() for listener in sharing]
+    for listener in listeners:
         errors.extend(_duplicates(listener))
-        errors.extend(_mixed_mcp_auth(listener))
     if errors:
         raise CapabilityError(errors)
     for unused in sorted(set(options.ports) - used_keys):
@@ -206,7 +214,13 @@ def _listeners(
                 Location("command line"),
             )
         )
-    return list(listeners.values())
+    return listeners
+
+
+def _overlap(host: str, other: str) -> bool:
+    """Whether two listen addresses can hold the same port at once only as one socket."""
+    same = {LOOPBACK_NAMES.get(host, host), LOOPBACK_NAMES.get(other, other)}
+    return len(same) == 1 or bool(same & WILDCARD_HOSTS)
 
 
 def _port(adapters: Sequence[Adapter], declared: int, ports: Mapping[str, int], used_keys: set[str]) -> int:
@@ -218,12 +232,17 @@ def _port(adapters: Sequence[Adapter], declared: int, ports: Mapping[str, int], 
     return max(declared, 0)
 
 
-def _clash(adapter: Adapter, other: Adapter, where: str) -> Diagnostic:
+def _port_taken(adapter: Adapter, host: str, holder: Listener, port: int, *, moved: bool) -> Diagnostic:
+    """An adapter wanting a port that an adapter of another type holds: an error, or moved (--auto-ports)."""
+    other = holder.adapters[0]
+    where = f"on {host}" if host == holder.host else f"on {host} and {holder.host}"
+    outcome = "moved to a free port (--auto-ports)" if moved else "move one with --port or use --auto-ports"
     return Diagnostic(
-        Severity.ERROR,
-        f"{adapter.type} adapter '{adapter.namespace}' ({adapter.capability.path}) and {other.type} adapter "
-        f"'{other.namespace}' ({other.capability.path}) both claim {where}; move one with --port",
+        Severity.WARNING if moved else Severity.ERROR,
+        f"{adapter.type} adapter '{adapter.namespace}' ({adapter.capability.path}) wants port {port} ({where}), "
+        f"which {other.type} adapter '{other.namespace}' ({other.capability.path}) holds; {outcome}",
         adapter.actions[0].location if adapter.actions else Location(str(adapter.capability.path)),
+        code="port-moved" if moved else "port-taken",
     )
 
 
@@ -252,18 +271,3 @@ def _duplicates(listener: Listener) -> list[Diagnostic]:
 
 def _shape(path: str) -> str:
     return "".join(part.text if isinstance(part, PathLiteral) else "{}" for part in split_path(path)).rstrip("/")
-
-
-def _mixed_mcp_auth(listener: Listener) -> list[Diagnostic]:
-    auths = [adapter.inbound_auth for adapter in listener.adapters]
-    if listener.type != "mcp" or all(auth == auths[0] for auth in auths):
-        return []
-    first, other = listener.adapters[0], next(a for a in listener.adapters if a.inbound_auth != auths[0])
-    return [
-        Diagnostic(
-            Severity.ERROR,
-            f"MCP adapters '{first.namespace}' ({first.capability.path}) and '{other.namespace}' "
-            f"({other.capability.path}) ask callers for different authentication on one port; move one with --port",
-            Location(str(other.capability.path)),
-        )
-    ]

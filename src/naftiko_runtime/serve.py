@@ -181,8 +181,8 @@ def _listener_app(
     app = _bare_app(listener, runtime, settings, mcp_adapters, reload)
     if listener.type == "rest":
         return app  # each route checks its own file's authentication
-    auth = next((adapter.inbound_auth for adapter in listener.adapters if adapter.inbound_auth), None)
-    return guard(app, auth) if auth is not None else app
+    auths = list(dict.fromkeys(adapter.inbound_auth for adapter in listener.adapters))
+    return app if auths == [None] else guard(app, auths)
 
 
 def _bare_app(

@@ -18,7 +18,7 @@ async def _ok(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _get(auth: InboundAuth, path: str = "/x", headers: dict[str, str] | None = None) -> httpx.Response:
-    transport = httpx.ASGITransport(app=guard(_ok, auth))
+    transport = httpx.ASGITransport(app=guard(_ok, [auth]))
     async with httpx.AsyncClient(transport=transport, base_url="http://adapter") as client:
         return await client.get(path, headers=headers or {})
 

@@ -10,6 +10,7 @@ import pytest
 from tests.e2e.mcp_client import connect
 from tests.e2e.server import NaftikoServer
 from tests.fakes import KomboFake
+from tests.test_runtime import capability
 
 pytestmark = pytest.mark.anyio
 KOMBO_FAMILY = Path(__file__).resolve().parents[1] / "corpus" / "data" / "kombo" / "capabilities"
@@ -31,3 +32,20 @@ async def test_a_directory_of_capabilities_is_served_on_shared_ports(kombo: Komb
     assert not result.is_error
     assert server.counts["rest"] == server.counts["mcp"] == len(tools) > 100
     assert "kombo-capability-edges.yml" in server.output and "not a Naftiko capability" in server.output
+
+
+async def test_auto_ports_serves_an_adapter_whose_port_another_type_holds_on_a_free_port(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(capability("a", tool="x", route="/x"))
+    clashing = (
+        capability("b", tool="y", route="/y").replace("port: 8080", "port: 8081").replace("port: 9090", "port: 8080")
+    )
+    (tmp_path / "b.yaml").write_text(clashing)
+    with NaftikoServer([tmp_path], args=["--auto-ports"], move_ports=("8080", "9090", "8081")) as server:
+        server.wait_ready()
+        async with connect(server.urls_by_namespace["b-mcp"]) as client:
+            tools = [tool.name for tool in (await client.list_tools()).tools]
+        routes = httpx.get(f"{server.urls_by_namespace['a-rest']}/x", timeout=10)
+        assert server.stop() == 0
+    assert tools == ["y"]
+    assert routes.status_code == 502  # served, and its upstream (an .invalid host) unreachable
+    assert "moved to a free port (--auto-ports)" in server.output

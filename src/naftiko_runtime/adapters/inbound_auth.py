@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -54,17 +55,28 @@ class InboundAuth:
         return credential.strip()
 
 
-def guard(app: ASGIApp, auth: InboundAuth) -> ASGIApp:
-    """`app` behind `auth`: 401 problem+json with a WWW-Authenticate challenge when refused."""
+def admitted(auths: Sequence[InboundAuth | None], scope: Scope) -> bool:
+    """Whether a request may pass when any one of `auths` suffices (`None`: open to everyone)."""
+    return any(auth is None or auth.admits(scope) for auth in auths)
+
+
+def challenges(auths: Sequence[InboundAuth | None]) -> list[tuple[bytes, bytes]]:
+    return [(b"www-authenticate", auth.challenge) for auth in dict.fromkeys(auths) if auth is not None]
+
+
+def guard(app: ASGIApp, auths: Sequence[InboundAuth | None]) -> ASGIApp:
+    """`app` behind the first of `auths` a request satisfies: 401 problem+json with every challenge otherwise.
+
+    A port shared by files asking different authentication admits what any of them admits;
+    the app then checks each route or tool against its own file's (see the MCP adapter).
+    """
+    kinds = " or ".join(dict.fromkeys(auth.kind for auth in auths if auth is not None))
+    headers = challenges(auths)
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in HEALTH_PATHS or auth.admits(scope):
+        if scope["type"] != "http" or scope["path"] in HEALTH_PATHS or admitted(auths, scope):
             await app(scope, receive, send)
             return
-        await send_problem(
-            send,
-            problem(401, "Unauthorized", f"this adapter requires {auth.kind} authentication"),
-            [(b"www-authenticate", auth.challenge)],
-        )
+        await send_problem(send, problem(401, "Unauthorized", f"this adapter requires {kinds} authentication"), headers)
 
     return guarded

@@ -81,6 +81,14 @@ async def call_action(action: Action, arguments: dict[str, Any] | None) -> types
     )
 
 
+def _admits(action: Action, ctx: ServerRequestContext[Any]) -> bool:
+    """The tool's own inbound check on the HTTP request that carried this message (none over stdio)."""
+    request = ctx.request
+    if action.inbound_auth is None or request is None:
+        return True
+    return action.inbound_auth.admits(request.scope)
+
+
 def _describe(error: CallError) -> str:
     if error.problems:
         listed = "; ".join(f"{p.location}: {p.message}" for p in error.problems)
@@ -108,18 +116,27 @@ class McpAdapter:
         self._health = health
         listing = types.ListToolsResult(tools=[tool_definition(action) for action in actions])
         schemas = {action.name: action.signature.input_schema() for action in actions}
+        # Files asking different authentication may share this endpoint: then each caller
+        # sees and calls only the tools whose own file's check its request passes.
+        mixed_auth = len({action.inbound_auth for action in actions}) > 1
 
         async def list_tools(
-            _ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
+            ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
         ) -> types.ListToolsResult:
-            return listing
+            if not mixed_auth:
+                return listing
+            allowed = [tool for tool in listing.tools if _admits(self._actions[tool.name], ctx)]
+            return types.ListToolsResult(tools=allowed)
 
         async def call_tool(
-            _ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+            ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
         ) -> types.CallToolResult:
             action = self._actions.get(params.name)
             if action is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool: {params.name}")
+            if mixed_auth and not _admits(action, ctx):
+                kind = action.inbound_auth.kind if action.inbound_auth else ""
+                return error_result(f"tool {action.name} requires {kind} authentication, which this request lacks")
             return await call_action(action, params.arguments)
 
         self.server: Server[Any] = Server(

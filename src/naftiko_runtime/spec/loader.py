@@ -41,10 +41,13 @@ class NotACapability(CapabilityError):
     """A YAML file that is not a Naftiko capability at all."""
 
 
-def load_document(path: Path) -> LoadedDocument:
-    """Read and validate one capability file; raise `CapabilityError` with every error found."""
+def load_document(path: Path, source: Source | None = None) -> LoadedDocument:
+    """Read (unless `source` is the file already read) and validate one capability file.
+
+    Raises `CapabilityError` with every error found.
+    """
     try:
-        source = read_source(path)
+        source = source if source is not None else read_source(path)
     except SourceError as exc:
         raise CapabilityError([Diagnostic(Severity.ERROR, str(exc).split(": ", 1)[-1], exc.location)]) from None
     data = source.data
