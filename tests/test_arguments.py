@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from naftiko_runtime.arguments import Signature, coerce, derive_signature
+from naftiko_runtime.arguments import Argument, Feed, Signature, coerce, derive_signature
 from naftiko_runtime.binds import resolve_binds
 from naftiko_runtime.consumer.operation import UpstreamOperation, compile_operation
 from naftiko_runtime.errors import CallError
+from naftiko_runtime.schema_check import InvalidSchema
 from naftiko_runtime.spec.models import ConsumesHttp, InputParameter
 
 REST_WHERE = {
@@ -369,3 +370,45 @@ def test_an_absent_optional_argument_does_not_reach_the_upstream() -> None:
 def test_json_text_of_an_object_or_array_is_that_value() -> None:
     assert coerce('{"k": "v"}', "object") == {"k": "v"}
     assert coerce('["a", 1]', "array") == ["a", 1]
+
+
+# -- typing from a companion document (typed_tools.py drives this)
+
+
+def test_an_argument_reaches_the_keys_with_feeds_and_its_own_key_unless_a_feed_targets_it() -> None:
+    signature = Signature(
+        [Argument("id"), Argument("q"), Argument("limit")],
+        [Feed("item_id", argument_key="id"), Feed("limit", literal=10)],
+    )
+
+    assert signature.fed_keys(signature.by_key["id"]) == ["id", "item_id"]
+    assert signature.fed_keys(signature.by_key["q"]) == ["q"]
+    assert signature.fed_keys(signature.by_key["limit"]) == []
+
+
+def test_an_array_outside_a_json_body_advertises_text_items() -> None:
+    assert Argument("tags", "array").json_schema() == {"type": "array", "items": {"type": "string"}}
+    assert Argument("tags", "array", source="body_field").json_schema() == {"type": "array", "items": {}}
+
+
+def test_refining_takes_the_documented_type_and_description_and_checks_values() -> None:
+    signature = Signature([Argument("size", description="Page size")], [])
+    size = signature.by_key["size"]
+
+    signature.refine(size, {"type": "integer", "maximum": 5}, None)
+
+    assert size.json_schema() == {"type": "integer", "maximum": 5, "description": "Page size"}
+    assert signature.validate({"size": "4"}) == {"size": 4}
+    with pytest.raises(CallError) as caught:
+        signature.validate({"size": "9"}, where={"query": "query"})
+    assert [(p.location, p.message) for p in caught.value.problems] == [("query.size", "must be <= 5")]
+
+
+def test_a_schema_that_is_not_valid_leaves_the_argument_as_declared() -> None:
+    signature = Signature([Argument("size", "integer")], [])
+    size = signature.by_key["size"]
+
+    with pytest.raises(InvalidSchema):
+        signature.refine(size, {"type": "whole number"}, "Documented")
+
+    assert size.json_schema() == {"type": "integer"} and size.check is None

@@ -278,3 +278,67 @@ async def test_without_observers_a_call_records_nothing(kombo: CompiledCapabilit
     action = wire(kombo, FakeUpstream())["mcp:check-api-key"]
     assert action.observers == ()
     assert isinstance(await invoke(action, {}), Success)
+
+
+# -- answers that are not JSON
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "value"),
+    [
+        ("image/png", b"\x89PNG\r\n\x1a\n\x00", None),
+        ("application/pdf", b"%PDF-1.7", None),
+        ("text/plain; charset=utf-8", "déjà vu".encode(), "déjà vu"),
+        ("text/csv", b"a,b\n1,2\n", "a,b\n1,2\n"),
+    ],
+)
+async def test_a_non_json_answer_passed_unmapped_is_kept_with_its_content_type(
+    kombo: CompiledCapability, content_type: str, body: bytes, value: str | None
+) -> None:
+    upstream = FakeUpstream(UpstreamResponse(200, {"content-type": content_type}, body))
+    action = wire(kombo, upstream)["mcp:check-api-key"]
+
+    result = await invoke(action, {})
+
+    assert isinstance(result, Success) and result.media is not None
+    assert (result.media.body, result.media.content_type) == (body, content_type)
+    assert result.value == value and not result.is_empty
+
+
+async def test_json_labelled_as_plain_text_is_still_read_as_json(kombo: CompiledCapability) -> None:
+    upstream = FakeUpstream(UpstreamResponse(200, {"content-type": "text/plain"}, b'{"status": "success"}'))
+    action = wire(kombo, upstream)["mcp:check-api-key"]
+
+    result = await invoke(action, {})
+
+    assert isinstance(result, Success) and result.media is None
+    assert result.value == {"status": "success"}
+
+
+async def test_a_non_json_answer_a_mapping_must_read_is_a_502(tmp_path: Path) -> None:
+    path = tmp_path / "mapped.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            naftiko: "1.0.0-alpha2"
+            capability:
+              consumes:
+                - {namespace: pics, type: http, baseUri: "http://pics.invalid",
+                   resources: [{name: pic, path: /pic, operations: [{name: get-pic, method: GET}]}]}
+              exposes:
+                - type: mcp
+                  namespace: pics-mcp
+                  tools:
+                    - name: pic
+                      call: pics.get-pic
+                      outputParameters: [{name: size, type: number, mapping: $.size}]
+            """
+        )
+    )
+    upstream = FakeUpstream(UpstreamResponse(200, {"content-type": "image/png"}, b"\x89PNG"))
+    action = wire(load_capability(path, LoadOptions(environ={})), upstream)["mcp:pic"]
+
+    with pytest.raises(CallError) as caught:
+        await invoke(action, {})
+
+    assert caught.value.status == 502 and "image/png" in caught.value.detail

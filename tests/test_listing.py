@@ -106,3 +106,28 @@ def test_a_generated_capability_lists_kebab_route_placeholders_with_snake_argume
         ("include_details", "query", "boolean"),
         ("X-Request-Id", "header", "string"),
     ]
+
+
+def test_typed_routes_and_tools_say_which_document_operation_typed_them() -> None:
+    report = describe(load_capability(KOMBO, LoadOptions(environ={}, companion_schemas=True)))
+    rest, mcp = report["adapters"]
+    tools = {tool["name"]: tool for tool in mcp["tools"]}
+
+    assert tools["get-tools"]["typedFrom"] == "kombo.openapi.yaml GET /tools/{category}"
+    assert tools["get-tools"]["outputSchema"] == "kombo.openapi.yaml GET /tools/{category}"
+    assert all(route["typedFrom"] for route in rest["routes"])
+    text = render_text([report])
+    assert "get-tools  [read-only, idempotent, open-world]  -> kombo-general.gettoolscategory  " in text
+    assert "{typed: kombo.openapi.yaml, outputSchema}" in text
+
+
+def test_untyped_tools_say_nothing_unless_their_output_parameters_give_a_schema() -> None:
+    report = describe(load_capability(DATA / "library.yaml", LoadOptions(environ={}, companion_schemas=True)))
+    tools = {
+        tool["name"]: tool for adapter in report["adapters"] if adapter["type"] == "mcp" for tool in adapter["tools"]
+    }
+
+    assert all(tool["typedFrom"] is None for tool in tools.values())
+    with_schema = [name for name, tool in tools.items() if tool["outputSchema"]]
+    assert with_schema
+    assert "{outputSchema}" in render_text([report])

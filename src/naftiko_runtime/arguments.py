@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from naftiko_runtime.consumer.operation import ConsumedParameter, UpstreamOperation
 from naftiko_runtime.errors import Problem, invalid_arguments
+from naftiko_runtime.openapi_schema import typed, types_of
+from naftiko_runtime.schema_check import SchemaCheck
 from naftiko_runtime.spec.dialects import PathPlaceholder, argument_reference, param_key
 from naftiko_runtime.spec.models import InputParameter
 from naftiko_runtime.templates import Template, is_template
@@ -38,15 +40,23 @@ class Argument:
     # Where a REST caller puts it; MCP callers always pass it in the arguments object.
     source: Source = "query"
     route_name: str | None = None
+    # From a companion OpenAPI document (`refine`): the whole schema, its compiled check, and the
+    # item type an array's text items (a query string's) are coerced to before the check.
+    schema: dict[str, Any] | None = None
+    check: SchemaCheck | None = None
+    item_type: str | None = None
 
     @property
     def key(self) -> str:
         return param_key(self.name)
 
     def json_schema(self) -> dict[str, Any]:
+        if self.schema is not None:
+            return self.schema
         schema: dict[str, Any] = {"type": self.type}
         if self.type == "array":
-            schema["items"] = {}
+            # Outside a JSON body, items travel as text.
+            schema["items"] = {} if self.source in ("body", "body_field") else {"type": "string"}
         if self.description:
             schema["description"] = self.description
         if self.pattern and self.type == "string":
@@ -110,12 +120,42 @@ class Signature:
             value = values[argument.key]
             if argument.pattern and isinstance(value, str) and re.search(argument.pattern, value) is None:
                 problems.append(Problem(label, f"does not match pattern {argument.pattern}"))
+            if argument.check is not None:
+                values[argument.key] = _checked(argument, value, _check_prefix(argument, where), problems)
         for argument in self.arguments:
             if argument.required and argument.key not in values and not _failed(problems, argument, where):
                 problems.append(Problem(_label(argument.source, argument.name, where), "required argument is missing"))
         if problems:
             raise invalid_arguments(problems)
         return values
+
+    def fed_keys(self, argument: Argument) -> list[str]:
+        """The upstream parameter keys an argument's value reaches (by `with`, or passed through by name)."""
+        targets = [feed.target_key for feed in self.feeds if feed.argument_key == argument.key]
+        if all(feed.target_key != argument.key for feed in self.feeds):
+            targets.insert(0, argument.key)
+        return targets
+
+    def refine(
+        self, argument: Argument, schema: dict[str, Any], description: str | None, *, checked: bool = False
+    ) -> None:
+        """Give `argument` a companion document's schema: type, description, enums, formats, ranges, shape.
+
+        Raises `InvalidSchema` (and changes nothing) when the schema is not valid 2020-12 (`checked`:
+        it is known valid; spelling out implied types and a description keeps it so).
+        """
+        kinds = [kind for kind in types_of(schema) if kind != "null"]
+        json_type = kinds[0] if len(kinds) == 1 and kinds[0] in JSON_TYPES else argument.type
+        refined = typed(schema)
+        if "type" not in refined:
+            refined["type"] = json_type
+        if description or argument.description:
+            refined["description"] = description or argument.description
+        check = SchemaCheck(refined, checked=checked)
+        argument.schema, argument.check, argument.type = refined, check, json_type
+        argument.description = refined.get("description")
+        items = [kind for kind in types_of(refined.get("items")) if kind != "null"]
+        argument.item_type = items[0] if json_type == "array" and len(items) == 1 else None
 
     def upstream_values(self, arguments: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
         """Upstream parameter values keyed by `param_key`: arguments passed through, then `with` feeds."""
@@ -143,6 +183,29 @@ def _label(source: str | None, name: str, where: Mapping[str, str] | None) -> st
     if where is None:
         return name
     return f"{where.get(source or '', source or 'arguments')}.{name}"
+
+
+def _check_prefix(argument: Argument, where: Mapping[str, str] | None) -> str:
+    """Where a problem inside the value is placed: `body.field` for a field of a whole JSON body."""
+    if where is not None and argument.source == "body":
+        return where.get("body", "body")
+    return _label(argument.source, argument.name, where)
+
+
+def _checked(argument: Argument, value: Any, prefix: str, problems: list[Problem]) -> Any:
+    """`value` with text items coerced to the item type; what breaks the argument's schema goes to `problems`."""
+    assert argument.check is not None
+    if argument.item_type is not None and isinstance(value, list):
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(coerce(item, argument.item_type))
+            except ValueError as exc:
+                problems.append(Problem(f"{prefix}[{index}]", str(exc)))
+                return value
+        value = items
+    problems.extend(Problem(place, message) for place, message in argument.check.problems(value, prefix))
+    return value
 
 
 def _failed(problems: list[Problem], argument: Argument, where: Mapping[str, str] | None) -> bool:

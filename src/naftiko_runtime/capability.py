@@ -8,12 +8,14 @@ becomes a diagnostic with a place.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
+from naftiko_runtime.adapters.oauth_resource import OAuthResource
 from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
 from naftiko_runtime.consumer.body import BodyError
@@ -32,6 +34,7 @@ from naftiko_runtime.spec.models import (
     Authentication,
     ConsumedOperation,
     ConsumedResource,
+    ConsumesHttp,
     ControlManagement,
     ExposedOperationBase,
     ExposesControl,
@@ -46,6 +49,8 @@ from naftiko_runtime.spec.models import (
 )
 from naftiko_runtime.spec.source import Source
 from naftiko_runtime.templates import Template, TemplateError
+from naftiko_runtime.tool_names import served_name
+from naftiko_runtime.typed_tools import outputs_schema, type_from_companions
 
 AdapterType = Literal["rest", "mcp", "skill", "control"]
 DEFAULT_HOST = "127.0.0.1"
@@ -56,6 +61,10 @@ class LoadOptions:
     base_uris: Mapping[str, str] = field(default_factory=dict)
     mock: bool = False
     environ: Mapping[str, str] | None = None
+    # Type routes and tools from OpenAPI documents (`typed_tools.py`): those `--openapi NS=FILE`
+    # names, else `<name>.openapi.yaml|json` beside the capability.
+    companion_schemas: bool = False
+    openapi: Mapping[str, Sequence[Path]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -205,6 +214,8 @@ def load_capability(
                 )
             )
         _check_ports(compiled_capability)
+        if options.companion_schemas:
+            _type_from_companions(compiled_capability, capability.consumes, options)
         for adapter in compiled_capability.adapters:
             for action in adapter.actions:
                 action.inbound_auth = adapter.inbound_auth
@@ -273,12 +284,22 @@ def _mcp_actions(capability: CompiledCapability, expose: ExposesMcp, where: Fiel
                 _error(capability.loaded, "a tool needs a name (or a ref that gives one)", field_path)
             )
             continue
-        action = _action(capability, "tool", expose.namespace, tool.name, tool, tool.input_parameters, field_path, ())
+        name, remarks = served_name(tool.name)
+        for remark in remarks:
+            capability.diagnostics.append(_warning(capability.loaded, remark, (*field_path, "name"), code="tool-name"))
+        action = _action(capability, "tool", expose.namespace, name, tool, tool.input_parameters, field_path, ())
         action.title = tool.label
         action.description = tool.description
         action.hints = _hints(tool, _methods(action), semantics)
+        action.output_schema = outputs_schema(tool.output_parameters, f"outputParameters of tool '{name}'")
         actions.append(action)
     return actions
+
+
+def _type_from_companions(capability: CompiledCapability, consumes: list[ConsumesHttp], options: LoadOptions) -> None:
+    actions = [action for adapter in capability.adapters for action in adapter.actions]
+    declared = {entry.namespace: entry.base_uri for entry in consumes}
+    capability.diagnostics.extend(type_from_companions(capability.path, actions, declared, options.openapi))
 
 
 def _forwards(
@@ -522,6 +543,31 @@ def _inbound_auth(
         return InboundAuth(
             "apikey", render(auth.value), key=auth.key or "X-API-Key", in_query=auth.placement == "query"
         )
+    if auth.type == "oauth2":
+        fields = auth.model_dump(by_alias=True)  # the spec's names, whether the model declares them or keeps extras
+        noted = len(capability.diagnostics)
+        issuer = render(str(fields.get("authorizationServerUri") or ""))
+        resource, audience = render(str(fields.get("resource") or "")), render(str(fields.get("audience") or ""))
+        listed = fields.get("scopes")
+        scopes = [render(str(scope)) for scope in listed if scope] if isinstance(listed, list) else []
+        validation = fields.get("tokenValidation") or "jwks"
+        if len(capability.diagnostics) > noted:
+            return InboundAuth("oauth2", "")  # a variable is missing: already reported as refusing every call
+        unusable = ""
+        if not issuer or not resource:
+            unusable = "needs authorizationServerUri and resource"
+        elif urlsplit(issuer).scheme not in ("http", "https") or not urlsplit(issuer).netloc:
+            unusable = "needs an http(s) authorizationServerUri"
+        elif validation not in ("jwks", "introspection"):
+            unusable = f"tokenValidation '{validation}' is neither jwks nor introspection"
+        if not unusable:
+            oauth = OAuthResource(
+                issuer, resource, audience=audience or None, scopes=scopes, introspection=validation == "introspection"
+            )
+            return InboundAuth("oauth2", "", oauth=oauth)
+        message = f"oauth2 authentication {unusable}: every call to this adapter is refused"
+        capability.diagnostics.append(_warning(capability.loaded, message, where))
+        return InboundAuth("oauth2", "")
     capability.diagnostics.append(
         _warning(
             capability.loaded,

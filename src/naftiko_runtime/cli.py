@@ -1,4 +1,4 @@
-"""`naftiko serve | validate | list | call | mock`.
+"""`naftiko serve | validate | list | call | mock | import openapi`.
 
 Each command imports what it needs when it runs: `validate` and `list` must stay fast,
 and `import mcp` alone costs over a second.
@@ -79,8 +79,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an adapter whose port another type of adapter holds moves to a free port (warned) instead of failing",
     )
+    _selection_arguments(serve)
     serve.add_argument("--stateless", action="store_true", help="MCP without session state (several workers)")
     serve.add_argument("--json-response", action="store_true", help="MCP answers as JSON instead of SSE streams")
+    serve.add_argument(
+        "--max-result-bytes",
+        type=_byte_count,
+        metavar="N",
+        help="cut MCP tool results above N bytes, with a note saying how to get the rest "
+        "(default 100000, about the 25,000 tokens common clients accept; 0: no limit)",
+    )
+    _mcp_transport_arguments(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(handler=_serve)
 
@@ -93,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="show routes, tools and consumed operations")
     listing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     listing.add_argument("--format", choices=["text", "json"], default="text")
+    listing.add_argument(
+        "--openapi",
+        action="append",
+        default=[],
+        metavar="NS=FILE",
+        help="OpenAPI document typing the tools of consumes namespace NS (default: <capability>.openapi.yaml)",
+    )
+    _selection_arguments(listing)
     listing.set_defaults(handler=_list)
 
     call = commands.add_parser("call", help="call one tool once and print its result")
@@ -108,6 +125,21 @@ def _parser() -> argparse.ArgumentParser:
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8081)
     mock.set_defaults(handler=_mock)
+
+    importing = commands.add_parser("import", help="write a capability from an API description")
+    kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND", help="the description's format")
+    openapi = kinds.add_parser("openapi", help="a capability (REST facade and MCP server) from an OpenAPI document")
+    openapi.add_argument("document", type=Path, metavar="FILE", help="OpenAPI 3.x or Swagger 2.0, JSON or YAML")
+    openapi.add_argument(
+        "--tag", action="append", default=[], metavar="T", help="keep only operations tagged T (repeatable)"
+    )
+    openapi.add_argument("--namespace", metavar="NS", help="consumes namespace (default: from the document's title)")
+    openapi.add_argument("--base-uri", metavar="URL", help="upstream base URI (default: the document's first server)")
+    openapi.add_argument(
+        "--output", type=Path, metavar="PATH", help="capability file to write (default: <document stem>.yaml here)"
+    )
+    openapi.add_argument("--force", action="store_true", help="overwrite the output and its companion")
+    openapi.set_defaults(handler=_import_openapi)
     return parser
 
 
@@ -131,6 +163,71 @@ def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS")
 
 
+def _mcp_transport_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stdio",
+        action="store_true",
+        help="serve every MCP adapter, merged, over stdin/stdout (for a desktop client); nothing over HTTP",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="a Host MCP endpoints accept besides loopback and their address (HOST:* any port; * any host)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser Origin MCP endpoints accept besides loopback and their address (e.g. https://app.example)",
+    )
+
+
+def _allowed(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from naftiko_runtime.adapters.host_check import PatternError, host_pattern, origin_pattern
+
+    try:
+        hosts = tuple(host_pattern(value) for value in getattr(args, "allowed_host", ()))
+        origins = tuple(origin_pattern(value) for value in getattr(args, "allowed_origin", ()))
+    except PatternError as exc:
+        raise UsageError(str(exc)) from None
+    return hosts, origins
+
+
+def _selection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--include-tools",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="serve only the MCP tools whose name (or <file-stem>.<name>) matches a GLOB (repeatable)",
+    )
+    parser.add_argument(
+        "--exclude-tools",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out the MCP tools whose name (or <file-stem>.<name>) matches a GLOB (repeatable)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve only tools hinted read-only and GET/HEAD routes (forwards are left out)",
+    )
+
+
+def _selection(args: argparse.Namespace) -> Any:
+    from naftiko_runtime.selection import Selection
+
+    return Selection(
+        include=tuple(getattr(args, "include_tools", ())),
+        exclude=tuple(getattr(args, "exclude_tools", ())),
+        read_only=getattr(args, "read_only", False),
+    )
+
+
 def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for value in values:
@@ -150,9 +247,11 @@ def _runtime_options(args: argparse.Namespace) -> Any:
         if not value.isdigit() or int(value) > 65535:
             raise UsageError(f"--port {key}={value}: the port must be a number from 0 to 65535")
         ports[key] = int(value)
-    openapi: dict[str, list[Path]] = {}
-    for key, value in _pairs(args.openapi, "--openapi").items():
-        openapi.setdefault(key, []).append(Path(value))
+    allowed_hosts, allowed_origins = _allowed(args)
+    extra: dict[str, Any] = {}
+    openapi = _openapi(args)
+    if getattr(args, "max_result_bytes", None) is not None:
+        extra["max_result_bytes"] = args.max_result_bytes
     return RuntimeOptions(
         host=getattr(args, "host", None),
         ports=ports,
@@ -165,7 +264,25 @@ def _runtime_options(args: argparse.Namespace) -> Any:
         prefix_tools=getattr(args, "prefix_tools", False),
         prefix_routes=getattr(args, "prefix_routes", False),
         auto_ports=getattr(args, "auto_ports", False),
+        selection=_selection(args),
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+        stdio=getattr(args, "stdio", False),
+        **extra,
     )
+
+
+def _openapi(args: argparse.Namespace) -> dict[str, list[Path]]:
+    openapi: dict[str, list[Path]] = {}
+    for key, value in _pairs(args.openapi, "--openapi").items():
+        openapi.setdefault(key, []).append(Path(value))
+    return openapi
+
+
+def _byte_count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of bytes (0 or more), got {text!r}")
+    return int(text)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -175,8 +292,9 @@ def _serve(args: argparse.Namespace) -> int:
     options = _runtime_options(args)
     runtime = build_runtime(args.paths, options)
     _print_diagnostics(runtime.diagnostics)
-    if not runtime.listeners:
-        print("naftiko: nothing to serve (no rest or mcp exposes)", file=sys.stderr)
+    if not runtime.listeners and runtime.stdio is None:
+        what = "no mcp exposes to serve over stdio" if options.stdio else "no rest or mcp exposes"
+        print(f"naftiko: nothing to serve ({what})", file=sys.stderr)
         return EXIT_ERROR
     try:
         run(runtime, options, paths=args.paths)
@@ -206,7 +324,8 @@ def _validate(args: argparse.Namespace) -> int:
             progress.step(path)
         diagnostics: list[Diagnostic] = []
         try:
-            capability = load_capability(path, LoadOptions(environ={}), found.sources.pop(path, None))
+            options = LoadOptions(environ={}, companion_schemas=True)
+            capability = load_capability(path, options, found.sources.pop(path, None))
             diagnostics.extend(d for d in capability.diagnostics if d.code != "missing-variable")
             if args.strict:
                 diagnostics.extend(check_schema(capability.loaded))
@@ -270,12 +389,13 @@ def _summary(results: list[dict[str, Any]]) -> str:
 def _list(args: argparse.Namespace) -> int:
     from naftiko_runtime.capability import LoadOptions, load_capability
     from naftiko_runtime.listing import describe, render_text
+    from naftiko_runtime.selection import apply_selection
 
     found = discover(args.paths)
     _print_diagnostics(found.skipped)
-    capabilities = [
-        load_capability(path, LoadOptions(environ={}), found.sources.pop(path, None)) for path in found.capabilities
-    ]
+    options = LoadOptions(environ={}, companion_schemas=True, openapi=_openapi(args))
+    capabilities = [load_capability(path, options, found.sources.pop(path, None)) for path in found.capabilities]
+    _print_diagnostics(apply_selection(capabilities, _selection(args)))
     report = [describe(capability) for capability in capabilities]
     if args.format == "json":
         print(json.dumps(report if len(report) > 1 else report[0], indent=2))
@@ -324,6 +444,23 @@ def _mock(args: argparse.Namespace) -> int:
     print(f"naftiko: mock upstream at http://{args.host}:{port} ({len(apis)} documents)", file=sys.stderr, flush=True)
     config = uvicorn.Config(mock_app(apis), log_level="warning", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
+    return EXIT_OK
+
+
+def _import_openapi(args: argparse.Namespace) -> int:
+    from naftiko_runtime.importer import ImportFailure, ImportOptions, import_openapi, write_files
+
+    options = ImportOptions(tags=tuple(args.tag), namespace=args.namespace, base_uri=args.base_uri)
+    output: Path = args.output or Path(args.document.stem + ".yaml")
+    try:
+        imported = import_openapi(args.document, options)
+        companion = write_files(
+            imported.to_yaml(), output, args.document, force=args.force, companion=imported.has_companion
+        )
+    except ImportFailure as exc:
+        print(f"naftiko: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(imported.summary(output, companion), file=sys.stderr)
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,8 +17,12 @@ from naftiko_runtime.errors import CallError, UpstreamAnswer
 from naftiko_runtime.exchange import exchange
 from naftiko_runtime.mapping import OutputMapping
 from naftiko_runtime.orchestration import Orchestration
+from naftiko_runtime.output_schema import OutputSchema
 
 ActionKind = Literal["route", "tool", "resource"]
+# MCP text results above this size are cut (`--max-result-bytes`): about 25,000 tokens, the
+# default cap of common clients (Claude Code's MAX_MCP_OUTPUT_TOKENS), at ~4 bytes a token.
+DEFAULT_MAX_RESULT_BYTES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +36,39 @@ class Hints:
 _UNDECODED: Any = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A 2xx answer that is not JSON (an image, a PDF, plain text), passed on as it came."""
+
+    body: bytes
+    content_type: str
+
+    @property
+    def media_type(self) -> str:
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    @property
+    def is_text(self) -> bool:
+        return is_textual(self.media_type)
+
+    def text(self) -> str:
+        charset = "utf-8"
+        for parameter in self.content_type.split(";")[1:]:
+            name, _, value = parameter.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.body.decode(charset, "replace")
+        except LookupError:
+            return self.body.decode("utf-8", "replace")
+
+
 class Success:
     """A 2xx result. `raw_json` holds the upstream's own JSON bytes when the mapping leaves
-    them unchanged, so REST can pass them on without decoding; `value` decodes on first use."""
+    them unchanged, so REST can pass them on without decoding; `value` decodes on first use.
+    `media` holds a non-JSON answer (its `value` is its text, or None for binary)."""
 
-    __slots__ = ("_decode", "_value", "raw_json", "status")
+    __slots__ = ("_decode", "_value", "media", "raw_json", "status")
 
     def __init__(
         self,
@@ -43,9 +76,11 @@ class Success:
         value: Any = None,
         raw_json: bytes | None = None,
         decode: Callable[[], Any] | None = None,
+        media: Media | None = None,
     ) -> None:
         self.status = status
         self.raw_json = raw_json
+        self.media = media
         self._value = _UNDECODED if decode is not None else value
         self._decode = decode
 
@@ -58,7 +93,7 @@ class Success:
 
     @property
     def is_empty(self) -> bool:
-        return self.raw_json is None and self._value is None
+        return self.raw_json is None and self._value is None and self.media is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +136,11 @@ class Action:
     orchestration: Orchestration | None = None
     # Logs, metrics and traces hook in here; with none, a call pays one attribute check.
     observers: tuple[CallObserver, ...] = ()
+    # MCP: the tool's outputSchema (object results only) and the size above which results are cut.
+    output_schema: OutputSchema | None = None
+    result_limit: int = DEFAULT_MAX_RESULT_BYTES
+    # The companion OpenAPI operation this action's schemas come from (`naftiko list`).
+    typed_from: str | None = None
 
     async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         """`arguments` are already validated by `signature.validate`."""
@@ -143,8 +183,39 @@ class Action:
         body, content_type = response.body, response.content_type
         if self.output.is_identity and target.output_format == "json" and "json" in content_type and body.strip():
             return Success(response.status, raw_json=body, decode=lambda: target.decode(body, content_type))
+        if self.output.is_identity and target.decoder is None and body and passes_as_media(content_type, body):
+            media = Media(body, content_type)
+            return Success(response.status, media.text() if media.is_text else None, media=media)
         value = target.decode(body, content_type)
         if not self.output.is_identity:
             return Success(response.status, self.output.apply(value))
         passthrough = body if value is not None and target.output_format == "json" else None
         return Success(response.status, value, passthrough)
+
+
+_TEXT_TYPES = frozenset(
+    {"application/xml", "application/yaml", "application/x-yaml", "application/javascript", "application/csv"}
+)
+
+
+def is_textual(media_type: str) -> bool:
+    return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+xml", "+yaml"))
+
+
+def passes_as_media(content_type: str, body: bytes) -> bool:
+    """Whether a 2xx answer to an operation that promised JSON is passed on as it is.
+
+    Binary answers (images, PDFs, archives) are; text is unless it parses as JSON (some upstreams
+    label JSON text/plain). An HTML page where JSON was promised is a sign-in or maintenance page,
+    not an answer: it stays a 502 (declare `outputRawFormat: html` to read HTML).
+    """
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not media_type or "json" in media_type or media_type == "text/html":
+        return False
+    if not is_textual(media_type):
+        return True
+    try:
+        json.loads(body)
+    except ValueError:
+        return True
+    return False

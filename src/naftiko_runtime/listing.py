@@ -22,6 +22,7 @@ def describe(capability: CompiledCapability) -> dict[str, Any]:
                     "path": action.path,
                     "call": action.target.ref if action.target else None,
                     "arguments": [_argument(argument) for argument in action.signature.arguments],
+                    "typedFrom": action.typed_from,
                 }
                 for action in adapter.actions
             ]
@@ -45,6 +46,8 @@ def describe(capability: CompiledCapability) -> dict[str, Any]:
                         "openWorldHint": action.hints.open_world,
                     },
                     "arguments": [_argument(argument) for argument in action.signature.arguments],
+                    "typedFrom": action.typed_from,
+                    "outputSchema": action.output_schema.source if action.output_schema else None,
                 }
                 for action in adapter.actions
             ]
@@ -83,18 +86,28 @@ def render_text(reports: list[dict[str, Any]]) -> str:
             elif adapter["type"] == "rest":
                 lines.append(f"  REST {adapter['namespace']} :{adapter['port']} ({len(adapter['routes'])} routes)")
                 for route in adapter["routes"]:
-                    lines.append(f"    {route['method']:6} {route['path']}  -> {route['call'] or '(unresolved)'}")
+                    call = route["call"] or "(unresolved)"
+                    lines.append(f"    {route['method']:6} {route['path']}  -> {call}{_typed(route)}")
             else:
                 lines.append(f"  MCP  {adapter['namespace']} :{adapter['port']} ({len(adapter['tools'])} tools)")
                 for tool in adapter["tools"]:
                     hints = [name for name, on in _hint_names(tool["annotations"]) if on]
                     lines.append(
                         f"    {tool['name']}  [{', '.join(hints) or 'no hints'}]  -> {tool['call'] or '(unresolved)'}"
+                        f"{_typed(tool)}"
                     )
         lines.append(f"  consumes {len(report['operations'])} operations")
         for operation in report["operations"]:
             lines.append(f"    {operation['method']:6} {operation['url']}  ({operation['ref']})")
     return "\n".join(lines)
+
+
+def _typed(entry: dict[str, Any]) -> str:
+    """`  {typed: <document>, outputSchema}`: where the schemas come from (the JSON says which operation)."""
+    marks = [f"typed: {entry['typedFrom'].split(' ', 1)[0]}"] if entry.get("typedFrom") else []
+    if entry.get("outputSchema"):
+        marks.append("outputSchema")
+    return f"  {{{', '.join(marks)}}}" if marks else ""
 
 
 def _hint_names(annotations: dict[str, bool]) -> list[tuple[str, bool]]:

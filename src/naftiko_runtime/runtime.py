@@ -21,12 +21,15 @@ from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.discovery import Discovery, discover
-from naftiko_runtime.engine import Action, CallObserver
+from naftiko_runtime.engine import DEFAULT_MAX_RESULT_BYTES, Action, CallObserver
+from naftiko_runtime.selection import Selection, apply_selection
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
+from naftiko_runtime.tool_names import served_name
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
 DEFAULT_PORTS: dict[AdapterType, int] = {"rest": 8080, "mcp": 9090, "skill": 8081, "control": 9199}
+STDIO = "stdio"  # the host of the listener served over stdin/stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,15 @@ class RuntimeOptions:
     # A port claimed by adapters of different types: later ones move to a free port instead of failing.
     auto_ports: bool = False
     environ: Mapping[str, str] | None = None
+    # --include-tools, --exclude-tools, --read-only: what of the catalogue is served.
+    selection: Selection = field(default_factory=Selection)
+    # --allowed-host / --allowed-origin: what MCP listeners accept besides loopback and their own address.
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    # --stdio: every MCP adapter served over stdin/stdout, and nothing over HTTP.
+    stdio: bool = False
+    # --max-result-bytes: MCP text results above this are cut with a note (0: no limit).
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
 
 
 @dataclass(slots=True)
@@ -72,6 +84,8 @@ class Runtime:
     clients: list[UpstreamClient]
     diagnostics: list[Diagnostic]
     health: Health
+    # MCP adapters served over stdin/stdout (`--stdio`, or `transport: stdio`), merged into one server.
+    stdio: Listener | None = None
 
     def observe(self, observer: CallObserver) -> None:
         """Have `observer` told of every call of every route and tool."""
@@ -87,7 +101,13 @@ class Runtime:
 
 def load_all(found: Discovery, options: RuntimeOptions) -> list[CompiledCapability]:
     """Every file must load, except those found in a directory: their errors go to `found.skipped`."""
-    load_options = LoadOptions(base_uris=options.base_uris, mock=options.mock, environ=options.environ)
+    load_options = LoadOptions(
+        base_uris=options.base_uris,
+        mock=options.mock,
+        environ=options.environ,
+        companion_schemas=True,
+        openapi=options.openapi,
+    )
     capabilities: list[CompiledCapability] = []
     errors: list[Diagnostic] = []
     for path in found.capabilities:
@@ -108,12 +128,15 @@ def build_runtime(paths: Sequence[Path], options: RuntimeOptions) -> Runtime:
     """Capabilities given as files or found in directories (`discovery.py`), ready to serve."""
     found = discover(paths)
     capabilities = load_all(found, options)
+    chosen = apply_selection(capabilities, options.selection)
     for capability in capabilities:
         _prefix(capability, tools=options.prefix_tools, routes=options.prefix_routes)
-    diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics)]
+    diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics), *chosen]
+    diagnostics.extend(_serve_tools(capabilities, options))
     clients = _attach_clients(capabilities, options)
-    listeners = _listeners(capabilities, options, diagnostics)
-    return Runtime(capabilities, listeners, clients, diagnostics, Health(capabilities))
+    stdio = _stdio_listener(capabilities, options, diagnostics)
+    listeners = [] if options.stdio else _listeners(capabilities, options, diagnostics)
+    return Runtime(capabilities, listeners, clients, diagnostics, Health(capabilities), stdio)
 
 
 def _prefix(capability: CompiledCapability, *, tools: bool, routes: bool) -> None:
@@ -125,6 +148,21 @@ def _prefix(capability: CompiledCapability, *, tools: bool, routes: bool) -> Non
             elif routes and action.kind == "route":
                 action.path = f"/{stem}{action.path}"
                 action.name = f"{action.method} {action.path}"
+
+
+def _serve_tools(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[Diagnostic]:
+    """Each tool's result limit; names `--prefix-tools` made, checked again against the MCP rule."""
+    remarks: list[Diagnostic] = []
+    for capability in capabilities:
+        for adapter in capability.adapters:
+            for action in adapter.actions:
+                if action.kind != "tool":
+                    continue
+                action.result_limit = options.max_result_bytes
+                if options.prefix_tools:
+                    action.name, problems = served_name(action.name)
+                    remarks.extend(Diagnostic(Severity.WARNING, p, action.location, code="tool-name") for p in problems)
+    return remarks
 
 
 def _attach_clients(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[UpstreamClient]:
@@ -172,6 +210,8 @@ def _listeners(
     groups: dict[tuple[AdapterType, str, int, InboundAuth | None], list[Adapter]] = {}
     for capability in capabilities:
         for adapter in capability.adapters:
+            if over_stdio(adapter):
+                continue
             host = options.host or adapter.address or DEFAULT_HOST
             declared = adapter.declared_port if adapter.declared_port is not None else DEFAULT_PORTS[adapter.type]
             # Port 0 asks for a free port: such adapters never share one. MCP adapters asking for
@@ -261,7 +301,7 @@ def _duplicates(listener: Listener) -> list[Diagnostic]:
                 Diagnostic(
                     Severity.ERROR,
                     f"{action.kind} '{action.name}' is also defined at {first.location}; "
-                    f"both are served on port {listener.port}: rename one or use {remedy}",
+                    f"both are served {_where(listener)}: rename one or use {remedy}",
                     action.location,
                     code="duplicate",
                 )
@@ -271,3 +311,44 @@ def _duplicates(listener: Listener) -> list[Diagnostic]:
 
 def _shape(path: str) -> str:
     return "".join(part.text if isinstance(part, PathLiteral) else "{}" for part in split_path(path)).rstrip("/")
+
+
+def over_stdio(adapter: Adapter) -> bool:
+    """Whether the spec asks for this MCP adapter on stdin/stdout (`transport: stdio`)."""
+    if adapter.type != "mcp" or adapter.capability.loaded.document.capability is None:
+        return False
+    exposes = adapter.capability.loaded.document.capability.exposes
+    declared = next((e for e in exposes if e.type == "mcp" and e.namespace == adapter.namespace), None)
+    return getattr(declared, "transport", "http") == "stdio"
+
+
+def _stdio_listener(
+    capabilities: Sequence[CompiledCapability], options: RuntimeOptions, diagnostics: list[Diagnostic]
+) -> Listener | None:
+    """One process has one stdin: every MCP adapter bound for it merges into one server."""
+    adapters = []
+    for capability in capabilities:
+        for adapter in capability.adapters:
+            if adapter.type == "mcp" and (options.stdio or over_stdio(adapter)):
+                adapters.append(adapter)
+                if adapter.inbound_auth is not None:
+                    diagnostics.append(_stdio_note(adapter, "its authentication does not apply to a local process"))
+            elif options.stdio:
+                diagnostics.append(_stdio_note(adapter, "--stdio serves only MCP adapters"))
+    if not adapters:
+        return None
+    listener = Listener("mcp", STDIO, 0, adapters)
+    errors = _duplicates(listener)
+    if errors:
+        raise CapabilityError(errors)
+    return listener
+
+
+def _stdio_note(adapter: Adapter, why: str) -> Diagnostic:
+    served = "served over stdio" if adapter.type == "mcp" else "not served"
+    message = f"{adapter.type} adapter '{adapter.namespace}' is {served}: {why}"
+    return Diagnostic(Severity.NOTE, message, Location(str(adapter.capability.path)), code="stdio")
+
+
+def _where(listener: Listener) -> str:
+    return "over stdio" if listener.host == STDIO else f"on port {listener.port}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import logging
+import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,8 +27,9 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.control import ControlApp
-from naftiko_runtime.adapters.inbound_auth import guard
+from naftiko_runtime.adapters.inbound_auth import guard, publish_metadata
 from naftiko_runtime.adapters.mcp import McpAdapter, McpSettings
+from naftiko_runtime.adapters.mcp_stdio import serve_stdio
 from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.adapters.skill import SkillApp
 from naftiko_runtime.diagnostics import CapabilityError
@@ -35,6 +38,16 @@ from naftiko_runtime.spec.models import ControlManagement
 
 logger = logging.getLogger("naftiko.serve")
 GRACEFUL_SECONDS = 10
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("naftiko-runtime")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+
+VERSION = _version()  # the serverInfo version MCP clients are told
 
 
 @dataclass(slots=True)
@@ -100,6 +113,10 @@ class Dispatcher:
                 runtime = build_runtime(self._paths, self._options)
             except CapabilityError as exc:
                 return {"reloaded": False, "diagnostics": [d.as_dict() for d in exc.diagnostics]}
+            if runtime.stdio is not None:
+                # The stdio session runs on the first build's tools and clients for the life of the process.
+                await runtime.close()
+                return {"reloaded": False, "detail": "an MCP adapter is served over stdio; restart instead"}
             ports = self._same_ports(runtime)
             if ports is None:
                 await runtime.close()
@@ -124,7 +141,7 @@ class Dispatcher:
         return ports if len(ports) == len(self._ports) else None
 
     def _build(self, runtime: Runtime, ports: dict[int, Listener]) -> Generation:
-        settings = McpSettings(stateless=self._options.stateless, json_response=self._options.json_response)
+        settings = mcp_settings(self._options)
         mcp_adapters: list[McpAdapter] = []
         apps = {
             port: _listener_app(listener, runtime, settings, mcp_adapters, self.reload)
@@ -179,10 +196,13 @@ def _listener_app(
 ) -> ASGIApp:
     """The app of one listener, behind the inbound authentication its adapters declare."""
     app = _bare_app(listener, runtime, settings, mcp_adapters, reload)
-    if listener.type == "rest":
-        return app  # each route checks its own file's authentication
     auths = list(dict.fromkeys(adapter.inbound_auth for adapter in listener.adapters))
-    return app if auths == [None] else guard(app, auths)
+    if listener.type == "rest":
+        return publish_metadata(app, auths)  # each route checks its own file's authentication
+    if auths == [None]:
+        return app
+    # MCP clients look for the resource metadata at the endpoint's path first.
+    return guard(app, auths, metadata_suffixes=("/mcp",) if listener.type == "mcp" else ())
 
 
 def _bare_app(
@@ -201,19 +221,34 @@ def _bare_app(
     if listener.type == "control":
         management = listener.adapters[0].management or ControlManagement()
         return ControlApp(runtime.capabilities, management, runtime.health, reload=reload)
+    adapter = mcp_adapter(listener, runtime, settings)
+    mcp_adapters.append(adapter)
+    return adapter
+
+
+def mcp_settings(options: RuntimeOptions) -> McpSettings:
+    return McpSettings(
+        stateless=options.stateless,
+        json_response=options.json_response,
+        allowed_hosts=options.allowed_hosts,
+        allowed_origins=options.allowed_origins,
+    )
+
+
+def mcp_adapter(listener: Listener, runtime: Runtime, settings: McpSettings) -> McpAdapter:
+    """The MCP server of a listener: its adapters' tools, resources and prompts merged."""
     descriptions = [a.description for a in listener.adapters if a.description]
-    adapter = McpAdapter(
+    return McpAdapter(
         "+".join(listener.namespaces),
-        actions,
+        [action for adapter in listener.adapters for action in adapter.actions],
         runtime.health,
         instructions="\n\n".join(descriptions) or None,
         host=listener.host,
         settings=settings,
+        version=VERSION,
         resources=[resource for a in listener.adapters for resource in a.resources],
         prompts=[prompt for a in listener.adapters for prompt in a.prompts],
     )
-    mcp_adapters.append(adapter)
-    return adapter
 
 
 async def serve(
@@ -225,6 +260,13 @@ async def serve(
     # anyio asks sniffio which library runs the loop at nearly every await; on Python 3.11
     # sniffing costs a pure-Python asyncio.current_task() each time. This thread only runs asyncio.
     sniffio.thread_local.name = "asyncio"
+    # Over stdio there is no HTTP response mode: notifications (progress) always have a way back.
+    stdio_settings = replace(mcp_settings(options), stateless=False, json_response=False)
+    stdio = mcp_adapter(runtime.stdio, runtime, stdio_settings) if runtime.stdio is not None else None
+    if stdio is not None and not runtime.listeners:
+        _announce_stdio(runtime.stdio, banner)
+        await _serve_stdio_alone(runtime, stdio, banner)
+        return
     sockets: list[socket.socket] = []
     bound: dict[int, Listener] = {}
     try:
@@ -256,13 +298,63 @@ async def serve(
             file=banner,
             flush=True,
         )
+    _announce_stdio(runtime.stdio, banner)
     # Everything built so far lives as long as the process: out of the collector's sight, full
     # collections no longer walk it (they cost 60-110 ms under load without this).
     gc.collect()
     gc.freeze()
-    print(f"naftiko: serving {len(bound)} adapter(s); stop with Ctrl-C or SIGTERM", file=banner, flush=True)
-    _exit_quietly_on_signals()
-    await server.serve(sockets=sockets)
+    # Handlers first: a signal sent as soon as the banner is read must not be lost.
+    _exit_quietly_on_signals(server)
+    count = len(bound) + (stdio is not None)
+    print(f"naftiko: serving {count} adapter(s); stop with Ctrl-C or SIGTERM", file=banner, flush=True)
+    async with anyio.create_task_group() as tasks:
+        if stdio is not None:
+            tasks.start_soon(_stdio_beside_http, stdio, server)
+        await server.serve(sockets=sockets)
+        tasks.cancel_scope.cancel()
+
+
+def _announce_stdio(listener: Listener | None, banner: TextIO) -> None:
+    if listener is not None:
+        print(
+            f"naftiko: MCP   {'+'.join(listener.namespaces)} over stdio ({listener.action_count} tools)",
+            file=banner,
+            flush=True,
+        )
+
+
+async def _serve_stdio_alone(runtime: Runtime, adapter: McpAdapter, banner: TextIO) -> None:
+    """Serve one stdio session; the process ends with it (stdin closed) or on SIGINT/SIGTERM."""
+    gc.collect()
+    gc.freeze()
+    try:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            print(
+                "naftiko: serving 1 adapter(s) over stdio; stop by closing stdin or with SIGTERM",
+                file=banner,
+                flush=True,
+            )
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_cancel_on_signal, signals, tasks.cancel_scope)
+                await serve_stdio(adapter.server)
+                tasks.cancel_scope.cancel()
+    finally:
+        await runtime.close()
+
+
+async def _cancel_on_signal(signals: AsyncIterator[int], scope: anyio.CancelScope) -> None:
+    async for _ in signals:
+        scope.cancel()
+        return
+
+
+async def _stdio_beside_http(adapter: McpAdapter, server: uvicorn.Server) -> None:
+    if await serve_stdio(adapter.server):
+        # The client that spoke over stdio closed it: like any stdio server, the process ends with it.
+        server.should_exit = True
+    else:
+        # Nothing ever came (stdin at its end from the start, as under a service manager).
+        logger.info("stdin closed before any MCP message; the stdio MCP server stopped, HTTP adapters keep serving")
 
 
 class ServeError(Exception):
@@ -273,16 +365,31 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _exit_quietly_on_signals() -> None:
-    # uvicorn re-raises the signal that stopped it once shutdown is done; a no-op handler
-    # turns that into a normal return, so a graceful stop exits 0.
+def _exit_quietly_on_signals(server: uvicorn.Server) -> None:
+    # uvicorn re-raises the signal that stopped it once shutdown is done; this handler turns that
+    # into a normal return, so a graceful stop exits 0. Before uvicorn installs its own, it asks
+    # for the same graceful stop.
+    def stop(_signum: int, _frame: object) -> None:
+        server.should_exit = True
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: None)
+        signal.signal(signum, stop)
 
 
 def run(runtime: Runtime, options: RuntimeOptions, paths: Sequence[Path] = ()) -> None:
+    _fill_standard_descriptors()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(serve(runtime, options, paths=paths))
+
+
+def _fill_standard_descriptors() -> None:
+    # Started with stdin (or stdout, stderr) closed, the next file opened takes its number; libuv
+    # aborts the process when it later closes such a descriptor. The null device holds it instead.
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

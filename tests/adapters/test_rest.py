@@ -370,6 +370,21 @@ async def test_a_2xx_upstream_answer_that_is_not_json_is_a_502_problem(
     assert "text/html" in response.json()["detail"]
 
 
+async def test_a_2xx_image_is_passed_on_with_its_content_type(
+    wire: Wire, open_rest: OpenRest, upstream: StubUpstream, api_key: str
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    upstream.answer(200, body=png, content_type="image/png")
+    client = await kombo_rest(wire, open_rest, upstream, api_key)
+
+    with anyio.fail_after(10):
+        response = await client.get("/v1/check-api-key")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.content == png
+
+
 async def test_an_unreachable_upstream_is_a_502_problem(wire: Wire, open_rest: OpenRest, api_key: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
         closed.bind(("127.0.0.1", 0))

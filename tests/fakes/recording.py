@@ -141,6 +141,8 @@ class FakeServer:
         self._startup_error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: asyncio.Event | None = None
+        # Set by `hold()`: answers wait for it (see `release()`).
+        self._held: asyncio.Event | None = None
 
     # -- controls, settable from any thread at any time
 
@@ -166,8 +168,29 @@ class FakeServer:
         with self._controls:
             self._fail_with_status = value
 
+    def hold(self) -> None:
+        """Keep every answer from now on until `release()` (or `close()`, or the client leaving)."""
+        if self._loop is None:
+            raise RuntimeError("fake server not started")
+
+        async def new_hold() -> asyncio.Event:
+            return asyncio.Event()
+
+        held = asyncio.run_coroutine_threadsafe(new_hold(), self._loop).result(self._startup_timeout)
+        with self._controls:
+            self._held = held
+
+    def release(self) -> None:
+        """Let held answers go (each still waits out `delay_seconds`, as any answer)."""
+        with self._controls:
+            held, self._held = self._held, None
+        if held is not None and self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(held.set)
+
     def reset(self) -> None:
-        """Forget recorded requests and switch off delay and failure."""
+        """Forget recorded requests and switch off delay, failure and holding."""
+        self.release()
         self.recorder.clear()
         self.delay_seconds = 0.0
         self.fail_with_status = None
@@ -275,6 +298,11 @@ class FakeServer:
         if not complete:
             self.recorder.record_disconnect()
             return
+        with self._controls:
+            held = self._held
+        if held is not None and await self._client_left_before(held.wait(), receive):
+            self.recorder.record_disconnect()
+            return
         delay = self.delay_seconds
         if delay > 0 and await self._client_left_during(delay, receive):
             self.recorder.record_disconnect()
@@ -286,14 +314,20 @@ class FakeServer:
         await self._app(scope, _replay(body, receive), send)
 
     async def _client_left_during(self, delay: float, receive: Receive) -> bool:
+        return await self._client_left_before(asyncio.sleep(delay), receive)
+
+    async def _client_left_before(self, waiting: Awaitable[Any], receive: Receive) -> bool:
+        """Wait for `waiting`, cut short by the client leaving (True) or by `close()`."""
         assert self._closing is not None
         disconnected = asyncio.ensure_future(_wait_for_disconnect(receive))
         closing = asyncio.ensure_future(self._closing.wait())
+        waited = asyncio.ensure_future(waiting)
         try:
-            done, _ = await asyncio.wait({disconnected, closing}, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({disconnected, closing, waited}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             disconnected.cancel()
             closing.cancel()
+            waited.cancel()
         return disconnected in done
 
 

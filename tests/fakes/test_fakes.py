@@ -146,6 +146,24 @@ def test_delay_shorter_than_the_client_timeout_still_answers(echo: FakeServer) -
     assert echo.disconnects == 0
 
 
+def test_held_answers_wait_for_release_and_a_client_leaving_is_counted(echo: FakeServer) -> None:
+    echo.hold()
+    answers: list[int] = []
+    caller = threading.Thread(target=lambda: answers.append(httpx.get(f"{echo.url}/held", timeout=TIMEOUT).status_code))
+    caller.start()
+    echo.recorder.wait_for(1, timeout=5)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{echo.url}/left", timeout=httpx.Timeout(5.0, read=0.3))
+    assert echo.recorder.wait_for_disconnects(1, timeout=5) == 1
+    assert answers == []
+
+    echo.release()
+    caller.join(timeout=5)
+
+    assert answers == [200]
+    assert httpx.get(f"{echo.url}/after", timeout=TIMEOUT).status_code == 200
+
+
 def test_close_is_prompt_with_a_delayed_request_in_flight() -> None:
     server = FakeServer(ECHO_APP).start()
     server.delay_seconds = 30

@@ -7,7 +7,6 @@ and every failure a model should read comes back as an `isError` result.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,12 +17,16 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
 from naftiko_runtime.adapters.asgi import HEALTH_PATHS, Receive, Scope, Send, problem, send_problem
 from naftiko_runtime.adapters.health import Health
+from naftiko_runtime.adapters.host_check import HostPolicy
+from naftiko_runtime.adapters.inbound_auth import InboundAuth, Refusal
 from naftiko_runtime.adapters.mcp_catalog import catalog_handlers
+from naftiko_runtime.adapters.mcp_progress import progress_label, with_progress
+from naftiko_runtime.adapters.mcp_results import render_success
+from naftiko_runtime.adapters.mcp_sse import SSE_PATHS, LegacySse
 from naftiko_runtime.engine import Action
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 from naftiko_runtime.mcp_extras import Prompt, Resource
@@ -31,13 +34,15 @@ from naftiko_runtime.mcp_extras import Prompt, Resource
 logger = logging.getLogger("naftiko.mcp")
 
 MCP_PATHS = frozenset({"/mcp", "/mcp/", "/"})
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True, slots=True)
 class McpSettings:
     stateless: bool = False
     json_response: bool = False
+    # DNS-rebinding protection: Host patterns and Origins allowed besides loopback and the bound address.
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
 
 def tool_definition(action: Action) -> types.Tool:
@@ -47,6 +52,7 @@ def tool_definition(action: Action) -> types.Tool:
         title=action.title,
         description=action.description,
         input_schema=action.signature.input_schema(),
+        output_schema=action.output_schema.schema if action.output_schema is not None else None,
         annotations=types.ToolAnnotations(
             title=action.title,
             read_only_hint=hints.read_only,
@@ -62,31 +68,27 @@ def error_result(message: str) -> types.CallToolResult:
 
 
 async def call_action(action: Action, arguments: dict[str, Any] | None) -> types.CallToolResult:
-    """Validate, invoke and render one tool call; never raises for a call-level failure."""
+    """Validate, invoke and render one tool call (`mcp_results.py`); never raises for a call-level failure."""
     try:
         validated = action.signature.validate(arguments or {})
         outcome = await action.invoke(validated)
         if isinstance(outcome, UpstreamAnswer):
             return error_result(f"upstream {outcome.operation} answered HTTP {outcome.status}: {outcome.message()}")
-        value = outcome.value
+        # Inside the try: a JSON answer is decoded here, and one that does not decode is a 502.
+        return render_success(action, outcome)
     except CallError as error:
         return error_result(_describe(error))
     except Exception:
         logger.exception("tool %s failed unexpectedly", action.name)
         return error_result(f"tool {action.name} failed inside the runtime; see the server log")
-    text = outcome.raw_json.decode("utf-8", "replace") if outcome.raw_json is not None else json.dumps(value)
-    return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
-        structured_content=value if isinstance(value, dict) else None,
-    )
 
 
-def _admits(action: Action, ctx: ServerRequestContext[Any]) -> bool:
-    """The tool's own inbound check on the HTTP request that carried this message (none over stdio)."""
+async def _refusal(auth: InboundAuth | None, ctx: ServerRequestContext[Any]) -> Refusal | None:
+    """A tool's own inbound check on the HTTP request that carried this message (none over stdio)."""
     request = ctx.request
-    if action.inbound_auth is None or request is None:
-        return True
-    return action.inbound_auth.admits(request.scope)
+    if auth is None or request is None:
+        return None
+    return await auth.check(request.scope)
 
 
 def _describe(error: CallError) -> str:
@@ -118,14 +120,18 @@ class McpAdapter:
         schemas = {action.name: action.signature.input_schema() for action in actions}
         # Files asking different authentication may share this endpoint: then each caller
         # sees and calls only the tools whose own file's check its request passes.
-        mixed_auth = len({action.inbound_auth for action in actions}) > 1
+        auths = {action.inbound_auth for action in actions}
+        mixed_auth = len(auths) > 1
+        # A JSON response carries no notifications, so progress is never worth sending there.
+        reports_progress = not settings.json_response
 
         async def list_tools(
             ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
         ) -> types.ListToolsResult:
             if not mixed_auth:
                 return listing
-            allowed = [tool for tool in listing.tools if _admits(self._actions[tool.name], ctx)]
+            refused = {auth for auth in auths if await _refusal(auth, ctx) is not None}  # each check once
+            allowed = [tool for tool in listing.tools if self._actions[tool.name].inbound_auth not in refused]
             return types.ListToolsResult(tools=allowed)
 
         async def call_tool(
@@ -134,9 +140,15 @@ class McpAdapter:
             action = self._actions.get(params.name)
             if action is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool: {params.name}")
-            if mixed_auth and not _admits(action, ctx):
+            refused = await _refusal(action.inbound_auth, ctx) if mixed_auth else None
+            if refused is not None:
                 kind = action.inbound_auth.kind if action.inbound_auth else ""
-                return error_result(f"tool {action.name} requires {kind} authentication, which this request lacks")
+                lacking = f"requires {kind} authentication, which this request lacks"
+                return error_result(f"tool {action.name} {lacking if refused.status == 401 else refused.reason}")
+            # A cancelled request (notifications/cancelled, a closed session or stream) cancels this
+            # task; the CancelledError travels down to the upstream request, which is closed.
+            if reports_progress and params.meta is not None and "progress_token" in params.meta:
+                return await with_progress(ctx.session, progress_label(action), call_action(action, params.arguments))
             return await call_action(action, params.arguments)
 
         self.server: Server[Any] = Server(
@@ -148,20 +160,14 @@ class McpAdapter:
             get_tool_input_schema=schemas.get,
             **catalog_handlers(resources, prompts),
         )
-        security = None
-        if host in LOOPBACK_HOSTS:
-            security = TransportSecuritySettings(
-                enable_dns_rebinding_protection=True,
-                allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"],
-                allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-            )
+        # Host and Origin are checked here, before the SDK's transport, so a refusal can say which
+        # option allows the value; the SDK's own check (a bare 421) stays off.
+        self._hosts = HostPolicy.for_address(host, settings.allowed_hosts, settings.allowed_origins)
         self.session_manager = StreamableHTTPSessionManager(
-            app=self.server,
-            json_response=settings.json_response,
-            stateless=settings.stateless,
-            security_settings=security,
+            app=self.server, json_response=settings.json_response, stateless=settings.stateless
         )
         self._transport = StreamableHTTPASGIApp(self.session_manager)
+        self._sse = LegacySse(self.server)
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
@@ -172,9 +178,15 @@ class McpAdapter:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path in MCP_PATHS:
-            await self._transport(scope, receive, send)
-        elif path in HEALTH_PATHS:
+        if path in HEALTH_PATHS:
             await self._health(scope, receive, send)
+        elif path in MCP_PATHS or path in SSE_PATHS:
+            refusal = self._hosts.refusal(scope)
+            if refusal is not None:
+                await send_problem(send, refusal)
+            elif path in MCP_PATHS:
+                await self._transport(scope, receive, send)
+            else:
+                await self._sse(scope, receive, send)
         else:
             await send_problem(send, problem(404, "Not Found", f"no such path {path}; the MCP endpoint is /mcp"))

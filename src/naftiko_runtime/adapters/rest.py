@@ -130,6 +130,8 @@ class RestApp:
             return
         if isinstance(outcome, UpstreamAnswer):
             await send_bytes(send, outcome.status, outcome.body, (outcome.content_type or "application/json").encode())
+        elif outcome.media is not None:
+            await send_bytes(send, outcome.status, outcome.media.body, outcome.media.content_type.encode("latin-1"))
         elif outcome.is_empty:
             # An empty answer (204, or a 200 with no body) stays empty.
             await send_empty(send, outcome.status)
@@ -205,13 +207,10 @@ class RestApp:
 
 async def _admitted(auth: InboundAuth | None, scope: Scope, send: Send) -> bool:
     """Each route asks for its own file's authentication (files with different ones can share a port)."""
-    if auth is None or auth.admits(scope):
+    refused = None if auth is None else await auth.check(scope)
+    if refused is None:
         return True
-    await send_problem(
-        send,
-        problem(401, "Unauthorized", f"this route requires {auth.kind} authentication"),
-        [(b"www-authenticate", auth.challenge)],
-    )
+    await send_problem(send, problem(refused.status, refused.title, f"this route {refused.reason}"), refused.headers)
     return False
 
 

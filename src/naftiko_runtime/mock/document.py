@@ -6,9 +6,11 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import yaml
+
+from naftiko_runtime.openapi_schema import resolve_local_ref
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -95,20 +97,10 @@ class Resolver:
         return node
 
     def lookup(self, ref: str) -> Any:
-        if not ref.startswith("#"):
-            raise MockDocumentError(
-                f"{self.source}: $ref '{ref}' points outside the document; only '#/...' is supported"
-            )
-        node: Any = self._doc
-        for raw in ref[1:].split("/")[1:] if ref != "#" else []:
-            token = unquote(raw).replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise MockDocumentError(f"{self.source}: $ref '{ref}' does not resolve")
-        return node
+        try:
+            return resolve_local_ref(self._doc, ref)
+        except LookupError as exc:
+            raise MockDocumentError(f"{self.source}: {exc}") from None
 
 
 def _describe_yaml_error(exc: yaml.YAMLError) -> str:

@@ -56,6 +56,13 @@ class Authentication(Model):
     headers: dict[str, str] | None = None
     name: str | None = None
     location: str | None = Field(default=None, alias="in")
+    # oauth2 (inbound only: the adapter as a resource server)
+    authorization_server_uri: str | None = Field(default=None, alias="authorizationServerUri")
+    resource: str | None = None
+    audience: str | None = None
+    scopes: list[str] | None = None
+    token_validation: str | None = Field(default=None, alias="tokenValidation")
+    token_endpoint: str | None = Field(default=None, alias="tokenEndpoint")
 
 
 class ConsumedOperation(Model):
