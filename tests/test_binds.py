@@ -11,6 +11,7 @@ from naftiko_runtime.binds import BindError, resolve_binds
 from naftiko_runtime.capability import LoadOptions, load_capability
 from naftiko_runtime.diagnostics import CapabilityError
 from naftiko_runtime.spec.models import Bind
+from tests.spec.yaml_bombs import ALIAS_BOMB
 
 
 def bind(**fields: object) -> Bind:
@@ -117,6 +118,13 @@ def test_unsupported_bind_schemes_are_refused_naming_the_scheme(location: str) -
 def test_an_unreadable_bind_file_is_refused_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(BindError, match="cannot read bind file"):
         resolve_binds([bind(namespace="s", location="file:///./absent.yaml", keys={"T": "t"})], {}, tmp_path)
+
+
+def test_a_bind_file_whose_aliases_expand_beyond_the_limit_is_refused_without_expanding_them(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB)
+
+    with pytest.raises(BindError, match="document too large"):
+        resolve_binds([bind(namespace="s", location="file:///./bomb.yaml", keys={"T": "t"})], {}, tmp_path)
 
 
 def test_a_bind_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:

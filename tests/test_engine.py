@@ -253,7 +253,13 @@ class RecordingObserver:
     def __init__(self) -> None:
         self.records: list[CallRecord] = []
 
+    def call_started(self, record: CallRecord) -> None:
+        return None
+
     def call_finished(self, record: CallRecord) -> None:
+        self.records.append(record)
+
+    def call_refused(self, record: CallRecord) -> None:
         self.records.append(record)
 
 

@@ -10,7 +10,6 @@ the consumed parameter; path parameters are always required.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 from naftiko_runtime.consumer.operation import ConsumedParameter, UpstreamOperation
 from naftiko_runtime.errors import Problem, invalid_arguments
+from naftiko_runtime.json_depth import bounded_loads
 from naftiko_runtime.openapi_schema import typed, types_of
 from naftiko_runtime.schema_check import SchemaCheck
 from naftiko_runtime.spec.dialects import PathPlaceholder, argument_reference, param_key
@@ -266,7 +266,7 @@ def coerce(value: Any, json_type: str) -> Any:
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return bounded_loads(text)
     except ValueError:
         return None
 
@@ -310,6 +310,10 @@ def derive_signature(
     if declared:
         for parameter in declared:
             argument = _declared_argument(parameter, declared_required_default)
+            if argument.pattern is not None and (reason := _bad_pattern(argument.pattern)) is not None:
+                message = f"input parameter '{argument.name}': pattern {argument.pattern!r} is not a regular expression"
+                findings.append(Finding(f"{message} ({reason})", error=True))
+                argument.pattern = None
             arguments.setdefault(argument.key, argument)
         for name in referenced:
             if param_key(name) not in arguments:
@@ -340,6 +344,15 @@ def derive_signature(
         if argument.key in route_keys:
             argument.source, argument.route_name, argument.required = "path", route_keys[argument.key], True
     return Signature(list(arguments.values()), feeds, findings=findings)
+
+
+def _bad_pattern(pattern: str) -> str | None:
+    """Why `pattern` cannot be compiled, checked at load so a call never fails on it."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
 
 
 def _placeholders(target: UpstreamOperation) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import yaml
 
 from naftiko_runtime.spec.dialects import environment_name
 from naftiko_runtime.spec.models import Bind
+from naftiko_runtime.spec.source import SourceError, check_yaml_limits
 
 
 class BindError(Exception):
@@ -110,7 +111,11 @@ def _read_location(location: str, base_dir: Path) -> Mapping[str, Any]:
     except OSError as exc:
         raise BindError(f"cannot read bind file {path} ({exc.strerror})") from None
     try:
+        if path.suffix != ".json":
+            check_yaml_limits(text, path)
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except SourceError as exc:
+        raise BindError(f"bind file {exc}") from None
     except (ValueError, yaml.YAMLError):
         raise BindError(f"bind file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}") from None
     if not isinstance(data, dict):

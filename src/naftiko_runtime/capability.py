@@ -20,6 +20,7 @@ from naftiko_runtime.arguments import derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
 from naftiko_runtime.consumer.body import BodyError
 from naftiko_runtime.consumer.operation import UpstreamOperation, assign_dotted, compile_operation
+from naftiko_runtime.consumer.retry import IDEMPOTENT_METHODS
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, Severity
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
@@ -27,10 +28,12 @@ from naftiko_runtime.forward import Forward, compile_forward
 from naftiko_runtime.mapping import MappingError, compile_outputs
 from naftiko_runtime.mcp_extras import ExtrasError, Prompt, Resource, compile_prompt, compile_resource
 from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
+from naftiko_runtime.output_schema import schema_from_outputs
 from naftiko_runtime.scripting import ScriptSettings
 from naftiko_runtime.spec.dialects import param_key, path_placeholders
 from naftiko_runtime.spec.loader import LoadedDocument, load_document
 from naftiko_runtime.spec.models import (
+    AggregateFunction,
     Authentication,
     ConsumedOperation,
     ConsumedResource,
@@ -95,6 +98,9 @@ class CompiledCapability:
     operations: dict[str, UpstreamOperation]
     adapters: list[Adapter] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Operations safe to send again (`consumer/guard.py` retries them): GET, HEAD, PUT, DELETE, or
+    # declared so by the hints of a tool or the semantics of an aggregate function calling them.
+    idempotent: frozenset[str] = frozenset()
 
     @property
     def path(self) -> Path:
@@ -222,6 +228,7 @@ def load_capability(
             for forward in adapter.forwards:
                 forward.inbound_auth = adapter.inbound_auth
         _build_catalogues(compiled_capability)
+        compiled_capability.idempotent = _idempotent_operations(compiled_capability)
     for name in sorted(variables.environment_reads):
         message = f"reads environment variable {name}, which no bind declares"
         diagnostics.append(Diagnostic(Severity.NOTE, message, loaded.locate(("capability",)), code="environment-read"))
@@ -270,6 +277,7 @@ def _rest_actions(capability: CompiledCapability, expose: ExposesRest, where: Fi
             action.path = resource.path
             action.operation_name = operation.name
             action.description = operation.description or resource.description
+            action.answer_schema = schema_from_outputs(operation.output_parameters)
             actions.append(action)
     return actions
 
@@ -363,6 +371,32 @@ def _methods(action: Action) -> list[str]:
     if action.orchestration is not None:
         return [step.target.method for step in action.orchestration.steps if isinstance(step, CallStep)]
     return [action.target.method] if action.target else []
+
+
+def _idempotent_operations(capability: CompiledCapability) -> frozenset[str]:
+    """Idempotency belongs to the consumed operation, whichever adapter calls it."""
+    refs = {ref for ref, operation in capability.operations.items() if operation.method in IDEMPOTENT_METHODS}
+    document = capability.loaded.document.capability
+    for aggregate in document.aggregates if document else []:
+        for function in aggregate.functions:
+            if function.semantics is not None and (function.semantics.idempotent or function.semantics.safe):
+                refs.update(_called(function))
+    for adapter in capability.adapters:
+        for action in adapter.actions:
+            # A tool's hints are declared, or follow from methods that are idempotent anyway.
+            if action.kind == "tool" and (action.hints.idempotent or action.hints.read_only):
+                refs.update(_targets(action))
+    return frozenset(ref for ref in refs if ref in capability.operations)
+
+
+def _called(function: AggregateFunction) -> list[str]:
+    return [ref for ref in [function.call, *(step.call for step in function.steps if step.type == "call")] if ref]
+
+
+def _targets(action: Action) -> list[str]:
+    if action.orchestration is not None:
+        return [step.target.ref for step in action.orchestration.steps if isinstance(step, CallStep)]
+    return [action.target.ref] if action.target else []
 
 
 def _hints(tool: McpTool, methods: list[str], semantics: Semantics | None) -> Hints:

@@ -1,4 +1,4 @@
-"""`naftiko serve | validate | list | call | mock | import openapi`.
+"""`naftiko serve | validate | list | call | mock | import openapi | export openapi`.
 
 Each command imports what it needs when it runs: `validate` and `list` must stay fast,
 and `import mcp` alone costs over a second.
@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from naftiko_runtime.cli_upstream import FlagError, add_upstream_arguments, upstream_options
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Severity
 from naftiko_runtime.discovery import discover
+from naftiko_runtime.env_config import Merged, VariableError, describe, merge, subcommand
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+MAX_WORKERS = 64
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    merged = _with_environment(parser, sys.argv[1:] if argv is None else list(argv))
+    args = parser.parse_args(merged.argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper(), logging.INFO) if hasattr(args, "log_level") else logging.INFO,
         stream=sys.stderr,
@@ -32,13 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The SDK's per-session INFO lines drown our own; they stay visible at debug.
     if getattr(args, "log_level", "info") != "debug":
         logging.getLogger("mcp").setLevel(logging.WARNING)
+    if getattr(args, "log_format", "text") == "json":
+        from naftiko_runtime.observability.logs import use_json_lines
+
+        use_json_lines()
     try:
         return int(args.handler(args))
     except CapabilityError as exc:
         _print_diagnostics(exc.diagnostics)
         return EXIT_ERROR
     except UsageError as exc:
-        print(f"naftiko: {exc}", file=sys.stderr)
+        print(f"naftiko: {exc}{merged.note(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
@@ -51,6 +61,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class UsageError(Exception):
     pass
+
+
+def _with_environment(parser: argparse.ArgumentParser, argv: list[str]) -> Merged:
+    """`serve` options also read from `NAFTIKO_*` variables (`env_config.py`); other commands as given."""
+    serve = subcommand(parser, "serve")
+    describe(serve)
+    if argv[:1] != ["serve"]:
+        return Merged(argv)
+    try:
+        merged = merge(serve, argv[1:], os.environ)
+    except VariableError as exc:
+        serve.error(str(exc))
+    return Merged(["serve", *merged.argv], merged.sources)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _selection_arguments(serve)
     serve.add_argument("--stateless", action="store_true", help="MCP without session state (several workers)")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the ports, restarted if they die (N > 1: MCP stateless); default 1",
+    )
     serve.add_argument("--json-response", action="store_true", help="MCP answers as JSON instead of SSE streams")
     serve.add_argument(
         "--max-result-bytes",
@@ -90,7 +120,30 @@ def _parser() -> argparse.ArgumentParser:
         "(default 100000, about the 25,000 tokens common clients accept; 0: no limit)",
     )
     _mcp_transport_arguments(serve)
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin allowed to call the REST ports (e.g. https://app.example; * for any; repeatable)",
+    )
+    serve.add_argument(
+        "--watch", action="store_true", help="reload when a served file (or one it reads) changes; sessions stay"
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="on SIGTERM or a reload, how long calls in flight may finish (default 10)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="info (the default) logs one line per call; warning and above leave call lines out",
+    )
+    _observability_arguments(serve)
     serve.set_defaults(handler=_serve)
 
     validate = commands.add_parser("validate", help="check capability files; exit 1 on errors")
@@ -140,7 +193,67 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--force", action="store_true", help="overwrite the output and its companion")
     openapi.set_defaults(handler=_import_openapi)
+
+    exporting = commands.add_parser("export", help="describe what capabilities serve, in another format")
+    exports = exporting.add_subparsers(dest="kind", required=True, metavar="KIND", help="the format")
+    described = exports.add_parser(
+        "openapi", help="the OpenAPI 3.1 document of a REST port (what /openapi.json serves)"
+    )
+    described.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    described.add_argument("--adapter", metavar="NS", help="the REST adapter to describe (needed when several ports)")
+    described.add_argument("--output", type=Path, metavar="FILE", help="write the document here (default: stdout)")
+    described.add_argument("--format", choices=["json", "yaml"], default="json")
+    described.add_argument(
+        "--openapi",
+        action="append",
+        default=[],
+        metavar="NS=FILE",
+        help="OpenAPI document of consumes namespace NS (default: <capability>.openapi.yaml beside it)",
+    )
+    described.add_argument("--host", help="the listen address the servers URL names (as for serve)")
+    described.add_argument("--port", action="append", default=[], metavar="KEY=PORT", help="as for serve")
+    described.add_argument("--prefix-routes", action="store_true", help="as for serve: routes under /<file-stem>")
+    described.add_argument("--auto-ports", action="store_true", help="as for serve")
+    described.add_argument("--read-only", action="store_true", help="as for serve: only GET and HEAD routes")
+    described.set_defaults(handler=_export_openapi)
     return parser
+
+
+def _observability_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], default="text", help="log lines as text or as JSON objects"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (a control adapter serves /metrics too); 0: free",
+    )
+    parser.add_argument(
+        "--otel-exporter",
+        choices=["otlp", "console", "none"],
+        help="export OpenTelemetry traces: otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, or the control adapter's "
+        "exporters.otlp.endpoint), console (stderr), none (default, unless the spec names an OTLP endpoint)",
+    )
+
+
+def _telemetry(args: argparse.Namespace) -> Any:
+    from naftiko_runtime.observability.telemetry import Telemetry, TelemetryOptions
+
+    return Telemetry(
+        TelemetryOptions(
+            log_calls=logging.getLogger("naftiko.calls").isEnabledFor(logging.INFO),
+            log_format=args.log_format,
+            metrics_port=args.metrics_port,
+            otel_exporter=args.otel_exporter,
+        )
+    )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
@@ -159,8 +272,20 @@ def _runtime_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NS=FILE",
         help="OpenAPI document of consumes namespace NS (default: <capability>.openapi.yaml beside it)",
     )
-    parser.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS")
-    parser.add_argument("--read-timeout", type=float, default=30.0, metavar="SECONDS")
+    add_upstream_arguments(parser)
+    parser.add_argument(
+        "--ca-file",
+        type=Path,
+        metavar="FILE",
+        help="PEM certificates of a private CA trusted for upstream TLS, besides the system's (or SSL_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--insecure-upstream",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="do not verify the TLS certificate of consumes namespace NS (warned at start; repeatable)",
+    )
 
 
 def _mcp_transport_arguments(parser: argparse.ArgumentParser) -> None:
@@ -239,7 +364,6 @@ def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
 
 
 def _runtime_options(args: argparse.Namespace) -> Any:
-    from naftiko_runtime.consumer.client import Timeouts
     from naftiko_runtime.runtime import RuntimeOptions
 
     ports: dict[str, int] = {}
@@ -249,16 +373,24 @@ def _runtime_options(args: argparse.Namespace) -> Any:
         ports[key] = int(value)
     allowed_hosts, allowed_origins = _allowed(args)
     extra: dict[str, Any] = {}
+    if getattr(args, "cors_origin", None):
+        extra["cors_origins"] = _cors_origins(args.cors_origin)
     openapi = _openapi(args)
     if getattr(args, "max_result_bytes", None) is not None:
         extra["max_result_bytes"] = args.max_result_bytes
+    extra.update(_lifecycle_options(args))
+    try:
+        timeouts, resilience = upstream_options(args)
+    except FlagError as exc:
+        raise UsageError(str(exc)) from None
     return RuntimeOptions(
         host=getattr(args, "host", None),
         ports=ports,
         base_uris=_pairs(args.base_uri, "--base-uri"),
         mock=args.mock,
         openapi=openapi,
-        timeouts=Timeouts(connect=args.connect_timeout, read=args.read_timeout),
+        timeouts=timeouts,
+        resilience=resilience,
         stateless=getattr(args, "stateless", False),
         json_response=getattr(args, "json_response", False),
         prefix_tools=getattr(args, "prefix_tools", False),
@@ -272,11 +404,51 @@ def _runtime_options(args: argparse.Namespace) -> Any:
     )
 
 
+def _lifecycle_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--watch, --graceful-timeout, --ca-file, --insecure-upstream."""
+    options: dict[str, Any] = {
+        "watch": getattr(args, "watch", False),
+        "graceful_timeout": getattr(args, "graceful_timeout", 10.0),
+        "insecure_upstreams": tuple(dict.fromkeys(getattr(args, "insecure_upstream", ()))),
+    }
+    ca_file = getattr(args, "ca_file", None)
+    if ca_file is not None:
+        if not ca_file.is_file():
+            raise UsageError(f"--ca-file {ca_file}: no such file")
+        options["ca_file"] = ca_file
+    return options
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    return value
+
+
+def _cors_origins(values: Sequence[str]) -> tuple[str, ...]:
+    from naftiko_runtime.adapters.cors import CorsOriginError, cors_origin
+
+    try:
+        return tuple(dict.fromkeys(cors_origin(value) for value in values))
+    except CorsOriginError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _openapi(args: argparse.Namespace) -> dict[str, list[Path]]:
     openapi: dict[str, list[Path]] = {}
     for key, value in _pairs(args.openapi, "--openapi").items():
         openapi.setdefault(key, []).append(Path(value))
     return openapi
+
+
+def _worker_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected a number of processes from 1 to {MAX_WORKERS}, got {text!r}")
+    return int(text)
 
 
 def _byte_count(text: str) -> int:
@@ -286,21 +458,38 @@ def _byte_count(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from naftiko_runtime.workers import shared_metrics
+
+    with shared_metrics(args.workers):
+        return _serve_in_processes(args)
+
+
+def _serve_in_processes(args: argparse.Namespace) -> int:
     from naftiko_runtime.runtime import build_runtime
     from naftiko_runtime.serve import ServeError, run
+    from naftiko_runtime.watch import build_recorded
+    from naftiko_runtime.workers import serve_workers
 
-    options = _runtime_options(args)
-    runtime = build_runtime(args.paths, options)
+    telemetry = _telemetry(args)
+    options = dataclasses.replace(_runtime_options(args), telemetry=telemetry)
+    # Under --watch, what the build reads is recorded: those files are the ones watched.
+    runtime, reads = build_recorded(lambda: build_runtime(args.paths, options), record=options.watch)
     _print_diagnostics(runtime.diagnostics)
     if not runtime.listeners and runtime.stdio is None:
         what = "no mcp exposes to serve over stdio" if options.stdio else "no rest or mcp exposes"
         print(f"naftiko: nothing to serve ({what})", file=sys.stderr)
         return EXIT_ERROR
     try:
-        run(runtime, options, paths=args.paths)
+        if args.workers > 1:
+            return serve_workers(
+                runtime, options, args.workers, paths=args.paths, reads=reads, on_worker_exit=telemetry.close
+            )
+        run(runtime, options, paths=args.paths, reads=reads)
     except ServeError as exc:
         print(f"naftiko: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        telemetry.close()
     return EXIT_OK
 
 
@@ -445,6 +634,58 @@ def _mock(args: argparse.Namespace) -> int:
     config = uvicorn.Config(mock_app(apis), log_level="warning", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
+
+
+def _export_openapi(args: argparse.Namespace) -> int:
+    from naftiko_runtime.openapi_export import listener_document
+    from naftiko_runtime.runtime import RuntimeOptions, build_runtime
+
+    ports = {key: _port_number(key, value) for key, value in _pairs(args.port, "--port").items()}
+    options = RuntimeOptions(
+        host=args.host,
+        ports=ports,
+        openapi=_openapi(args),
+        prefix_routes=args.prefix_routes,
+        # The document describes routes only: MCP tool names must not clash for it to be written.
+        prefix_tools=True,
+        auto_ports=args.auto_ports,
+        selection=_selection(args),
+    )
+    listeners = [listener for listener in build_runtime(args.paths, options).listeners if listener.type == "rest"]
+    served = ", ".join("+".join(listener.namespaces) for listener in listeners)
+    if args.adapter:
+        listeners = [listener for listener in listeners if args.adapter in listener.namespaces]
+        if not listeners:
+            raise UsageError(f"--adapter {args.adapter} names no REST adapter; REST adapters: {served or 'none'}")
+    if not listeners:
+        print("naftiko: nothing to export (no rest exposes)", file=sys.stderr)
+        return EXIT_ERROR
+    if len(listeners) > 1:
+        raise UsageError(f"the files serve {len(listeners)} REST ports ({served}); choose one with --adapter NS")
+    exported = listener_document(listeners[0])
+    for warning in exported.warnings:
+        print(f"naftiko: warning: {warning}", file=sys.stderr)
+    text = exported.render(args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"naftiko: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    operations = sum(len(item) for item in exported.document["paths"].values())
+    print(
+        f"naftiko: wrote {args.output} ({len(exported.document['paths'])} paths, {operations} operations)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _port_number(key: str, value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise UsageError(f"--port {key}={value}: the port must be a number from 0 to 65535")
+    return int(value)
 
 
 def _import_openapi(args: argparse.Namespace) -> int:

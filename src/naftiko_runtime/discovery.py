@@ -38,7 +38,8 @@ def discover(paths: Sequence[Path]) -> Discovery:
             continue
         candidates: dict[Path, Source] = {}
         unreadable: list[Path] = []
-        for file in sorted(p for p in path.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file()):
+        files = (p for p in path.rglob("*") if p.suffix in _YAML_SUFFIXES and _visible(p, path) and p.is_file())
+        for file in sorted(files):
             try:
                 candidates[file] = read_source(file)
             except SourceError:
@@ -55,6 +56,12 @@ def discover(paths: Sequence[Path]) -> Discovery:
                 found.skipped.append(_skipped(file, why))
         found.skipped.extend(_skipped(file, "not readable YAML") for file in unreadable)
     return found
+
+
+def _visible(file: Path, root: Path) -> bool:
+    """Hidden entries below the root are skipped: a Kubernetes ConfigMap volume holds each file twice,
+    once more under `..<timestamp>/`."""
+    return not any(part.startswith(".") for part in file.relative_to(root).parts)
 
 
 def _is_capability(data: Any) -> bool:

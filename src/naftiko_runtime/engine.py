@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
@@ -15,7 +17,9 @@ from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.diagnostics import Location
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 from naftiko_runtime.exchange import exchange
+from naftiko_runtime.json_depth import bounded_loads
 from naftiko_runtime.mapping import OutputMapping
+from naftiko_runtime.observability.context import INBOUND, Inbound, new_request_id
 from naftiko_runtime.orchestration import Orchestration
 from naftiko_runtime.output_schema import OutputSchema
 
@@ -34,6 +38,7 @@ class Hints:
 
 
 _UNDECODED: Any = object()
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +71,10 @@ class Media:
 class Success:
     """A 2xx result. `raw_json` holds the upstream's own JSON bytes when the mapping leaves
     them unchanged, so REST can pass them on without decoding; `value` decodes on first use.
-    `media` holds a non-JSON answer (its `value` is its text, or None for binary)."""
+    `media` holds a non-JSON answer (its `value` is its text, or None for binary). `headers` are
+    the upstream's response headers, as they came (REST passes an allowlist of them on)."""
 
-    __slots__ = ("_decode", "_value", "media", "raw_json", "status")
+    __slots__ = ("_decode", "_value", "headers", "media", "raw_json", "status")
 
     def __init__(
         self,
@@ -77,10 +83,12 @@ class Success:
         raw_json: bytes | None = None,
         decode: Callable[[], Any] | None = None,
         media: Media | None = None,
+        headers: Mapping[str, str] = _NO_HEADERS,
     ) -> None:
         self.status = status
         self.raw_json = raw_json
         self.media = media
+        self.headers = headers
         self._value = _UNDECODED if decode is not None else value
         self._decode = decode
 
@@ -96,19 +104,80 @@ class Success:
         return self.raw_json is None and self._value is None and self.media is None
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One finished call, as observers see it."""
+# Why a call was refused before or instead of reaching the upstream (`naftiko_rejected_calls_total`).
+Refusal = Literal["auth", "validation", "too_large", "backpressure"]
+# A caller that went away before its answer (nginx's convention; no HTTP status says it).
+CANCELLED_STATUS = 499
 
-    action: Action
-    status: int
-    upstream_status: int | None
-    error: CallError | None
-    seconds: float
+
+class CallRecord:
+    """One call, as observers see it: made when it starts, filled in as it goes, final when it ends.
+
+    `upstream_operation` and `upstream_status` are those of the last upstream call (an orchestration
+    makes several); `retries` counts the attempts beyond the first of every upstream call it made.
+    `trace` belongs to the tracing observer (its span).
+    """
+
+    __slots__ = (
+        "action",
+        "error",
+        "inbound",
+        "refusal",
+        "request_id",
+        "retries",
+        "seconds",
+        "started",
+        "status",
+        "trace",
+        "upstream_operation",
+        "upstream_status",
+    )
+
+    def __init__(self, action: Action, inbound: Inbound | None) -> None:
+        self.action = action
+        self.inbound = inbound
+        self.request_id = inbound.request_id if inbound is not None else new_request_id()
+        self.started = time.perf_counter()
+        self.status = 0
+        self.seconds = 0.0
+        self.error: CallError | None = None
+        self.refusal: Refusal | None = None
+        self.upstream_operation = action.target.ref if action.target is not None else None
+        self.upstream_status: int | None = None
+        self.retries = 0
+        self.trace: Any = None
+
+    @property
+    def outcome(self) -> str:
+        """ok, refused, upstream_error (the upstream's own non-2xx answer), error (ours), cancelled."""
+        if self.refusal is not None:
+            return "refused"
+        if self.status == CANCELLED_STATUS:
+            return "cancelled"
+        if self.status < 400:
+            return "ok"
+        return "error" if self.error is not None or self.upstream_status != self.status else "upstream_error"
+
+    def finish(self, status: int, error: CallError | None = None) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self.status = status
+        self.error = error
 
 
 class CallObserver(Protocol):
+    """Told of each call of one action; bound to it once, at load (`Runtime.observe`), so whatever it
+    needs per action (metric label sets, log line parts) is made then, not per call."""
+
+    def call_started(self, record: CallRecord) -> None: ...
+
     def call_finished(self, record: CallRecord) -> None: ...
+
+    def call_refused(self, record: CallRecord) -> None:
+        """A call its adapter refused before invoking it (`Action.refused`); no `call_started` came first."""
+
+
+# The call under way in this task, for the upstream clients' observers (operation, status, retries).
+CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("naftiko_call", default=None)
 
 
 @dataclass(slots=True)
@@ -141,24 +210,50 @@ class Action:
     result_limit: int = DEFAULT_MAX_RESULT_BYTES
     # The companion OpenAPI operation this action's schemas come from (`naftiko list`).
     typed_from: str | None = None
+    # REST: the JSON Schema of a 2xx answer (typed outputParameters, or the companion's answer when it
+    # passes unchanged), for the port's OpenAPI document.
+    answer_schema: dict[str, Any] | None = None
 
     async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         """`arguments` are already validated by `signature.validate`."""
-        if not self.observers:
+        observers = self.observers
+        if not observers:
             return await self._invoke(arguments)
-        started = time.perf_counter()
+        record = CallRecord(self, INBOUND.get())
+        token = CURRENT_CALL.set(record)
+        for observer in observers:
+            observer.call_started(record)
         try:
             outcome = await self._invoke(arguments)
         except CallError as error:
-            self._notify(CallRecord(self, error.status, None, error, time.perf_counter() - started))
+            record.finish(error.status, error)
             raise
-        upstream = outcome.status if isinstance(outcome, UpstreamAnswer) or self.target else None
-        self._notify(CallRecord(self, outcome.status, upstream, None, time.perf_counter() - started))
-        return outcome
+        except asyncio.CancelledError:
+            record.finish(CANCELLED_STATUS)
+            raise
+        except BaseException:
+            record.finish(500)
+            raise
+        else:
+            if record.upstream_status is None and (isinstance(outcome, UpstreamAnswer) or self.target is not None):
+                record.upstream_status = outcome.status
+            record.finish(outcome.status)
+            return outcome
+        finally:
+            CURRENT_CALL.reset(token)
+            for observer in reversed(observers):
+                observer.call_finished(record)
 
-    def _notify(self, record: CallRecord) -> None:
+    def refused(self, reason: Refusal, status: int) -> None:
+        """Tell the observers the adapter refused a call of this action (authentication, arguments, size)."""
+        if not self.observers:
+            return
+        record = CallRecord(self, INBOUND.get())
+        record.refusal = reason
+        record.upstream_operation = None
+        record.finish(status)
         for observer in self.observers:
-            observer.call_finished(record)
+            observer.call_refused(record)
 
     async def _invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         if self.unresolved is not None:
@@ -178,19 +273,22 @@ class Action:
         assert self.client is not None
         values = self.signature.upstream_values(arguments, target.variables_context)
         response = await exchange(target, self.client, values)
+        headers = response.headers
         if not 200 <= response.status < 300:
-            return UpstreamAnswer(target.ref, response.status, response.content_type, response.body)
+            return UpstreamAnswer(target.ref, response.status, response.content_type, response.body, headers)
         body, content_type = response.body, response.content_type
         if self.output.is_identity and target.output_format == "json" and "json" in content_type and body.strip():
-            return Success(response.status, raw_json=body, decode=lambda: target.decode(body, content_type))
+            return Success(
+                response.status, raw_json=body, decode=lambda: target.decode(body, content_type), headers=headers
+            )
         if self.output.is_identity and target.decoder is None and body and passes_as_media(content_type, body):
             media = Media(body, content_type)
-            return Success(response.status, media.text() if media.is_text else None, media=media)
+            return Success(response.status, media.text() if media.is_text else None, media=media, headers=headers)
         value = target.decode(body, content_type)
         if not self.output.is_identity:
-            return Success(response.status, self.output.apply(value))
+            return Success(response.status, self.output.apply(value), headers=headers)
         passthrough = body if value is not None and target.output_format == "json" else None
-        return Success(response.status, value, passthrough)
+        return Success(response.status, value, passthrough, headers=headers)
 
 
 _TEXT_TYPES = frozenset(
@@ -215,7 +313,7 @@ def passes_as_media(content_type: str, body: bytes) -> bool:
     if not is_textual(media_type):
         return True
     try:
-        json.loads(body)
+        bounded_loads(body)
     except ValueError:
         return True
     return False

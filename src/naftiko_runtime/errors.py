@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from naftiko_runtime.json_depth import bounded_loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,8 @@ class UpstreamAnswer:
     status: int
     content_type: str
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    # The upstream's response headers, as they came (REST passes an allowlist of them on).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def message(self) -> str:
         """The upstream's own error message when its body says one, else a short excerpt."""
@@ -76,7 +80,7 @@ class UpstreamAnswer:
 
 def upstream_message(body: bytes) -> str:
     try:
-        data = json.loads(body)
+        data = bounded_loads(body)
     except ValueError:
         text = body.decode("utf-8", "replace").strip()
         return text[:500] if text else "(empty body)"

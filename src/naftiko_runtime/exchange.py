@@ -8,9 +8,11 @@ from typing import Any
 from naftiko_runtime.consumer.client import (
     UpstreamClient,
     UpstreamError,
+    UpstreamOverloaded,
     UpstreamRequest,
     UpstreamResponse,
     UpstreamTimeout,
+    UpstreamTooLarge,
 )
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.errors import CallError
@@ -19,19 +21,29 @@ from naftiko_runtime.errors import CallError
 async def exchange(
     target: UpstreamOperation, client: UpstreamClient, values: Mapping[str, Any], label: str = ""
 ) -> UpstreamResponse:
-    """Build and send the request; 504 on a timeout, 502 when the upstream cannot be reached."""
+    """Build and send the request; 504 on a timeout, 502 when the upstream cannot be reached or
+    answers too much, 503 (with `retryAfter`) when too many calls to it are under way."""
     return await send_to(target, client, target.build_request(values), label)
 
 
 async def send_to(
     target: UpstreamOperation, client: UpstreamClient, request: UpstreamRequest, label: str = ""
 ) -> UpstreamResponse:
-    prefix = f"{label}: " if label else ""
     try:
         return await client.send(request)
-    except UpstreamTimeout as exc:
-        detail = f"{prefix}upstream {target.ref} timed out: {exc}"
-        raise CallError(504, "Gateway Timeout", detail, operation=target.ref) from None
-    except UpstreamError as exc:
-        detail = f"{prefix}upstream {target.ref} unreachable: {exc}"
-        raise CallError(502, "Bad Gateway", detail, operation=target.ref) from None
+    except UpstreamError as error:
+        raise _call_error(target.ref, error, f"{label}: " if label else "") from None
+
+
+def _call_error(ref: str, error: UpstreamError, prefix: str) -> CallError:
+    attempts = f" ({error.attempts} attempts)" if error.attempts > 1 else ""
+    if isinstance(error, UpstreamOverloaded):
+        detail = f"{prefix}upstream {ref} is busy: {error}; retry after {error.retry_after} s"
+        return CallError(503, "Service Unavailable", detail, operation=ref, extra={"retryAfter": error.retry_after})
+    if isinstance(error, UpstreamTimeout):
+        detail = f"{prefix}upstream {ref} timed out: {error}{attempts}"
+        return CallError(504, "Gateway Timeout", detail, operation=ref)
+    if isinstance(error, UpstreamTooLarge):
+        return CallError(502, "Bad Gateway", f"{prefix}upstream {ref}: {error}", operation=ref)
+    detail = f"{prefix}upstream {ref} unreachable: {error}{attempts}"
+    return CallError(502, "Bad Gateway", detail, operation=ref)

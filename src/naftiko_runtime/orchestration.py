@@ -17,11 +17,11 @@ from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.consumer.operation import UpstreamOperation, render_with
 from naftiko_runtime.errors import CallError, UpstreamAnswer
 from naftiko_runtime.exchange import exchange
-from naftiko_runtime.mapping import compile_path
+from naftiko_runtime.mapping import MappingError, compile_path
 from naftiko_runtime.scripting import ScriptError, ScriptSettings, ScriptStep, compile_script_step
 from naftiko_runtime.spec.dialects import argument_reference, param_key
 from naftiko_runtime.spec.models import Invocable
-from naftiko_runtime.templates import Template, is_template
+from naftiko_runtime.templates import Template, TemplateError, is_template
 
 Context = dict[str, Any]
 Selector = Callable[[Any], Any]
@@ -181,18 +181,31 @@ def compile_orchestration(
             if target is None:
                 problems.append(f"step '{step.name}' calls '{step.call}', which the capability does not define")
                 continue
-            steps.append(CallStep(step.name, target, compile_feeds(step.with_, expose_namespace)))
+            try:
+                feeds = compile_feeds(step.with_, expose_namespace)
+            except (MappingError, TemplateError) as exc:
+                problems.append(f"step '{step.name}': {exc}")
+                continue
+            steps.append(CallStep(step.name, target, feeds))
         elif step.type == "lookup":
             if not (step.index and step.match and step.lookup_value):
                 problems.append(f"lookup step '{step.name}' needs index, match and lookupValue")
                 continue
-            steps.append(
-                LookupStep(step.name, step.index, step.match, compile_path(step.lookup_value), step.output_parameters)
-            )
+            try:
+                lookup = compile_path(step.lookup_value)
+            except MappingError as exc:
+                problems.append(f"lookup step '{step.name}': {exc}")
+                continue
+            steps.append(LookupStep(step.name, step.index, step.match, lookup, step.output_parameters))
         else:
             script = compile_script_step(step, base_dir, scripting)
             if script.load_problem:
                 warnings.append(f"{script.load_problem}; calls answer an error")
             steps.append(script)
-    mappings = [(tuple(mapping.target_name.split(".")), compile_path(mapping.value)) for mapping in spec.mappings]
+    mappings = []
+    for mapping in spec.mappings:
+        try:
+            mappings.append((tuple(mapping.target_name.split(".")), compile_path(mapping.value)))
+        except MappingError as exc:
+            problems.append(f"mapping to '{mapping.target_name}': {exc}")
     return Orchestration(steps, mappings, dict(argument_names)), problems, warnings

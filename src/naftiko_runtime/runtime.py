@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from naftiko_runtime.adapters.health import Health
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
@@ -19,12 +21,20 @@ from naftiko_runtime.capability import (
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
+from naftiko_runtime.consumer.guard import Guards, Resilience
+from naftiko_runtime.consumer.network import Outbound
+from naftiko_runtime.consumer.operation import UpstreamOperation
+from naftiko_runtime.consumer.redact import RedactingClient, secrets_of
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.discovery import Discovery, discover
 from naftiko_runtime.engine import DEFAULT_MAX_RESULT_BYTES, Action, CallObserver
+from naftiko_runtime.orchestration import CallStep
 from naftiko_runtime.selection import Selection, apply_selection
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
 from naftiko_runtime.tool_names import served_name
+
+if TYPE_CHECKING:
+    from naftiko_runtime.observability.telemetry import Telemetry
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 LOOPBACK_NAMES = {"localhost": "127.0.0.1"}
@@ -57,6 +67,18 @@ class RuntimeOptions:
     stdio: bool = False
     # --max-result-bytes: MCP text results above this are cut with a note (0: no limit).
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    # --cors-origin: browser origins REST ports answer CORS requests for (`*`: any).
+    cors_origins: tuple[str, ...] = ()
+    # serve --watch: changed files reload; --graceful-timeout: what calls in flight get on a stop or a reload.
+    watch: bool = False
+    graceful_timeout: float = 10.0
+    # --ca-file: a private CA trusted besides the system's; --insecure-upstream: namespaces not TLS-verified.
+    ca_file: Path | None = None
+    insecure_upstreams: tuple[str, ...] = ()
+    # --retries, --max-upstream-concurrency/-queue, --max-upstream-body-bytes, per-namespace/operation timeouts.
+    resilience: Resilience = field(default_factory=Resilience)
+    # serve: call logs, metrics and traces (`observability/telemetry.py`); None: nothing observed.
+    telemetry: Telemetry | None = None
 
 
 @dataclass(slots=True)
@@ -86,13 +108,14 @@ class Runtime:
     health: Health
     # MCP adapters served over stdin/stdout (`--stdio`, or `transport: stdio`), merged into one server.
     stdio: Listener | None = None
+    telemetry: Telemetry | None = None
 
-    def observe(self, observer: CallObserver) -> None:
-        """Have `observer` told of every call of every route and tool."""
+    def observe(self, bind: Callable[[Action], CallObserver]) -> None:
+        """Have an observer told of every call of every route and tool: `bind` makes each action's, once."""
         for capability in self.capabilities:
             for adapter in capability.adapters:
                 for action in adapter.actions:
-                    action.observers = (*action.observers, observer)
+                    action.observers = (*action.observers, bind(action))
 
     async def close(self) -> None:
         for client in self.clients:
@@ -133,10 +156,20 @@ def build_runtime(paths: Sequence[Path], options: RuntimeOptions) -> Runtime:
         _prefix(capability, tools=options.prefix_tools, routes=options.prefix_routes)
     diagnostics = [*found.skipped, *(d for capability in capabilities for d in capability.diagnostics), *chosen]
     diagnostics.extend(_serve_tools(capabilities, options))
-    clients = _attach_clients(capabilities, options)
+    outbound = Outbound() if options.mock else Outbound.of(options.ca_file, options.insecure_upstreams, options.environ)
+    diagnostics.extend(outbound.remarks(ns for capability in capabilities for ns in capability.namespaces()))
+    diagnostics.extend(_unknown_timeout_keys(capabilities, options))
+    telemetry = options.telemetry
+    if telemetry is not None:
+        diagnostics.extend(telemetry.configure(capabilities))
+    clients = _attach_clients(capabilities, options, outbound)
     stdio = _stdio_listener(capabilities, options, diagnostics)
     listeners = [] if options.stdio else _listeners(capabilities, options, diagnostics)
-    return Runtime(capabilities, listeners, clients, diagnostics, Health(capabilities), stdio)
+    diagnostics.extend(exposure_warnings(listeners))
+    runtime = Runtime(capabilities, listeners, clients, diagnostics, Health(capabilities), stdio, telemetry)
+    for bind in telemetry.observers() if telemetry is not None else ():
+        runtime.observe(bind)
+    return runtime
 
 
 def _prefix(capability: CompiledCapability, *, tools: bool, routes: bool) -> None:
@@ -165,27 +198,103 @@ def _serve_tools(capabilities: Sequence[CompiledCapability], options: RuntimeOpt
     return remarks
 
 
-def _attach_clients(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[UpstreamClient]:
+def _attach_clients(
+    capabilities: Sequence[CompiledCapability], options: RuntimeOptions, outbound: Outbound
+) -> list[UpstreamClient]:
     clients: list[UpstreamClient] = []
+    resilience = options.resilience
+    telemetry = options.telemetry
     for capability in capabilities:
         by_namespace: dict[str, UpstreamClient] = {}
+        # Each operation calls through its own guard (limits, timeouts, retries); the mock needs none.
+        guards = Guards(by_namespace, resilience, options.timeouts, capability.idempotent, bare=options.mock)
         for namespace in capability.namespaces():
-            client = _mock_client(capability, namespace, options) if options.mock else AiohttpClient(options.timeouts)
+            if options.mock:
+                client = _mock_client(capability, namespace, options)
+            else:
+                route = outbound.route(namespace, _base_uri(capability, namespace))
+                timeouts = guards.namespace_timeouts(namespace)
+                limit, max_body = resilience.max_concurrency, resilience.max_body_bytes
+                client = AiohttpClient(timeouts, limit=limit, max_body=max_body, route=route)
             digest = next((op.auth.digest for op in capability.operations.values() if op.namespace == namespace), None)
             if digest is not None and not options.mock:
                 client = DigestClient(client, *digest)
-            by_namespace[namespace] = client
+            operations = [op for op in capability.operations.values() if op.namespace == namespace]
+            credentials = secrets_of(op.auth.secrets for op in operations)
+            if credentials and not options.mock:  # its failures may quote them (`consumer/redact.py`)
+                client = RedactingClient(client, credentials)
+            # Logs, metrics and traces see each attempt under the guard (`observability/upstream.py`).
+            by_namespace[namespace] = telemetry.namespace_client(client) if telemetry is not None else client
             clients.append(client)
+
         for adapter in capability.adapters:
             resource_actions = [resource.action for resource in adapter.resources if resource.action]
             for action in [*adapter.actions, *resource_actions]:
                 if action.target is not None:
-                    action.client = by_namespace[action.target.namespace]
-                if action.orchestration is not None:
-                    action.orchestration.attach(by_namespace)
+                    action.client = _client_of(guards, telemetry, action.target)
+                for step in action.orchestration.steps if action.orchestration is not None else ():
+                    if isinstance(step, CallStep):
+                        step.client = _client_of(guards, telemetry, step.target)
             for forward in adapter.forwards:
-                forward.client = by_namespace[forward.target.namespace]
+                # A forward relays any method: each request's own says whether it may be retried.
+                forward.client = _client_of(guards, telemetry, forward.target, by_method=True)
     return clients
+
+
+def _client_of(
+    guards: Guards, telemetry: Telemetry | None, target: UpstreamOperation, *, by_method: bool = False
+) -> UpstreamClient:
+    """The client `target`'s calls go through: its guard, observed as one exchange when telemetry is on."""
+    guarded = guards.client(target, by_method=by_method)
+    return telemetry.operation_client(target.ref, guarded) if telemetry is not None else guarded
+
+
+def _unknown_timeout_keys(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[Diagnostic]:
+    """`--*-timeout KEY=SECONDS` naming neither a consumes namespace nor one of its operations."""
+    known = {name for c in capabilities for name in [*c.namespaces(), *c.operations]}
+    return [
+        Diagnostic(
+            Severity.WARNING,
+            f"timeout for {key} names no consumes namespace or operation (NAMESPACE or NAMESPACE.OPERATION); ignored",
+            Location("command line"),
+        )
+        for key in options.resilience.timeouts
+        if key not in known
+    ]
+
+
+def _base_uri(capability: CompiledCapability, namespace: str) -> str:
+    return next((op.base_uri for op in capability.operations.values() if op.namespace == namespace and op.base_uri), "")
+
+
+def exposure_warnings(listeners: Sequence[Listener]) -> list[Diagnostic]:
+    """Adapters reachable beyond this machine that ask callers for nothing."""
+    warnings = []
+    for listener in listeners:
+        if _is_loopback(listener.host):
+            continue
+        for adapter in listener.adapters:
+            if adapter.inbound_auth is None and not any(action.inbound_auth for action in adapter.actions):
+                warnings.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        f"{adapter.type} adapter '{adapter.namespace}' listens on {listener.host} without inbound "
+                        "authentication: anyone who can reach this address can use it (declare `authentication` "
+                        "on the expose, or listen on 127.0.0.1 behind a gateway)",
+                        Location(str(adapter.capability.path)),
+                        code="unauthenticated",
+                    )
+                )
+    return warnings
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _mock_client(capability: CompiledCapability, namespace: str, options: RuntimeOptions) -> UpstreamClient:

@@ -86,6 +86,8 @@ def type_action(action: Action, target: UpstreamOperation, schemas: OperationSch
                 remarks.append(f"answer schema: {exc}; no outputSchema")
         problems = strict_problems(signature.input_schema(), meta=False)
         remarks.extend(f"input schema: {problem}" for problem in problems)
+    if action.kind == "route" and action.output.is_identity and schemas.response is not None:
+        action.answer_schema = schemas.response
     action.typed_from = schemas.source
     return remarks
 

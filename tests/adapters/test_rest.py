@@ -230,7 +230,7 @@ async def test_a_wrong_method_is_a_405_with_allow_listing_the_routes_methods(
         response = await client.post("/v1/integrations/personio:1")
 
     assert response.status_code == 405
-    assert sorted(response.headers["allow"].split(", ")) == ["DELETE", "GET"]
+    assert sorted(response.headers["allow"].split(", ")) == ["DELETE", "GET", "HEAD", "OPTIONS"]
     assert response.headers["content-type"] == PROBLEM
     assert upstream.requests == []
 

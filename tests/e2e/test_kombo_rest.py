@@ -80,7 +80,7 @@ def test_unknown_route_and_wrong_method_are_problems(naftiko: NaftikoServer) -> 
     assert missing.headers["content-type"] == "application/problem+json"
     wrong = httpx.post(f"{naftiko.rest_url}/v1/check-api-key", timeout=10)
     assert wrong.status_code == 405
-    assert wrong.headers["allow"] == "GET"
+    assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_oversized_body_is_refused_with_413(naftiko: NaftikoServer, kombo: KomboFake) -> None:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -255,7 +255,7 @@ def _integration_field(id_: str, key: str, label: str, model: str, *, passthroug
         "type": "CUSTOM" if custom else "DEFAULT",
         "label": label,
         "is_passthrough_enabled": passthrough,
-        "is_writable": custom,
+        "is_writable": False,  # Kombo's published schema: `const: false` (a deprecated field)
     }
 
 
@@ -584,7 +584,8 @@ class KomboFake(FakeServer):
             raise _input_invalid("method and path are required.")
         headers, params = _string_map(body, "headers"), _string_map(body, "params")
         base = _PASSTHROUGH_BASE.get(tool, f"https://api.{tool}.example/{api}")
-        url = base + path + (f"?{urlencode(params)}" if params else "")
+        # Assembled as a URI, as the published schema says (`format: uri`): the path percent-encoded.
+        url = base + quote(path, safe="/:@!$&'()*+,;=~%") + (f"?{urlencode(params)}" if params else "")
         echo = {
             "method": method,
             "path": path,

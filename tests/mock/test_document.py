@@ -9,6 +9,7 @@ import pytest
 
 from naftiko_runtime.mock import MockApi, MockDocumentError
 from tests.mock.support import ask, data, document, ok
+from tests.spec.yaml_bombs import ALIAS_BOMB
 
 
 def test_a_json_document_loads_like_a_yaml_one(tmp_path: Path) -> None:
@@ -86,3 +87,11 @@ def test_a_malformed_operation_raises_mock_document_error_naming_it() -> None:
 
     with pytest.raises(MockDocumentError, match=r"^odd\.yaml: GET /x: malformed operation"):
         MockApi.from_document(document({"/x": {"get": {"responses": responses}}}), "odd.yaml")
+
+
+def test_a_document_whose_aliases_expand_beyond_the_limit_is_refused_without_expanding_them(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB)
+
+    with pytest.raises(MockDocumentError, match="document too large"):
+        MockApi.from_file(path)

@@ -39,6 +39,9 @@ async def send_empty(send: Send, status: int) -> None:
 
 
 async def send_problem(send: Send, problem: dict[str, Any], extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """A problem's `retryAfter` member (seconds, e.g. the upstream is busy) is also sent as `Retry-After`."""
+    if "retryAfter" in problem:
+        extra_headers = [*extra_headers, (b"retry-after", str(problem["retryAfter"]).encode())]
     await send_bytes(send, int(problem["status"]), json.dumps(problem).encode(), PROBLEM_JSON, extra_headers)
 
 

@@ -3,7 +3,8 @@
 `GET /health/live`, `GET /health/ready` (management.health, on by default), `GET /status` and
 `GET /config` (management.info), `POST /config/validate` (management.validate: a dry run of
 the capability YAML in the request body), `POST /config/reload` (management.reload: load the
-served files again and switch to them). Nothing here ever shows a variable's value.
+served files again and switch to them), `GET /metrics` and `GET /traces` (observability: what
+`Telemetry.control_routes` gives). Nothing here ever shows a variable's value.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from naftiko_runtime.spec.models import ControlManagement
 
 _JSON = b"application/json"
 MAX_VALIDATE_BODY = 1024 * 1024
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ControlApp:
@@ -41,13 +43,15 @@ class ControlApp:
         management: ControlManagement,
         health: Health,
         reload: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        observability: Mapping[str, Handler] | None = None,
     ) -> None:
+        """`observability`: GET handlers by path (`/metrics`, `/traces`), as the adapter's settings allow."""
         self._reload = reload
         self._capabilities = list(capabilities)
         self._management = management
         self._health = health
         self._started = time.time()
-        self._routes: dict[tuple[str, str], Any] = {}
+        self._routes: dict[tuple[str, str], Handler] = {}
         if management.health:
             self._routes[("GET", "/health/live")] = self._live
             self._routes[("GET", "/health/ready")] = self._ready
@@ -58,6 +62,8 @@ class ControlApp:
             self._routes[("POST", "/config/validate")] = self._validate
         if management.reload and reload is not None:
             self._routes[("POST", "/config/reload")] = self._reload_files
+        for path, handler in (observability or {}).items():
+            self._routes[("GET", path)] = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -122,8 +122,14 @@ async def refusal(auths: Sequence[InboundAuth | None], scope: Scope) -> Refusal 
     return Refusal(401, f"requires {kinds} authentication", challenges)
 
 
-def guard(app: ASGIApp, auths: Sequence[InboundAuth | None], metadata_suffixes: Sequence[str] = ()) -> ASGIApp:
-    """`app` behind the first of `auths` a request satisfies: 401/403/503 problem+json otherwise.
+def guard(
+    app: ASGIApp,
+    auths: Sequence[InboundAuth | None],
+    metadata_suffixes: Sequence[str] = (),
+    on_refusal: Callable[[], None] | None = None,
+) -> ASGIApp:
+    """`app` behind the first of `auths` a request satisfies: 401/403/503 problem+json otherwise
+    (`on_refusal` told of each: the rejected-calls metric).
 
     A port shared by files asking different authentication admits what any of them admits;
     the app then checks each route or tool against its own file's (see the MCP adapter).
@@ -139,6 +145,8 @@ def guard(app: ASGIApp, auths: Sequence[InboundAuth | None], metadata_suffixes: 
         if refused is None:
             await app(scope, receive, send)
             return
+        if on_refusal is not None:
+            on_refusal()
         detail = f"this adapter {refused.reason}"
         await send_problem(send, problem(refused.status, refused.title, detail), refused.headers)
 

@@ -13,7 +13,6 @@ answer them "Connection closed"), so `printf '...' | naftiko serve --stdio` gets
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -28,6 +27,8 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCError, JSONRPCResponse
+
+from naftiko_runtime.json_depth import bounded_loads
 
 DRAIN_SECONDS = 10.0  # how long requests read before stdin ended may take to be answered
 CHUNK = 65536
@@ -71,7 +72,7 @@ class Pending:
 
     def read(self, line: str) -> None:
         try:
-            message = json.loads(line)
+            message = bounded_loads(line)
         except ValueError:
             return
         if not isinstance(message, dict):

@@ -2,35 +2,56 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 
 import aiohttp
 from yarl import URL
 
 from naftiko_runtime.consumer.client import (
+    DEFAULT_MAX_BODY_BYTES,
     Timeouts,
     UpstreamRequest,
     UpstreamResponse,
     UpstreamTimeout,
+    UpstreamTooLarge,
     UpstreamUnreachable,
 )
+from naftiko_runtime.consumer.network import DIRECT, Route
+
+_READ_CHUNK = 64 * 1024
 
 
 class AiohttpClient:
     """One pooled keep-alive session for one consumes namespace."""
 
-    def __init__(self, timeouts: Timeouts | None = None, limit: int = 100) -> None:
+    def __init__(
+        self,
+        timeouts: Timeouts | None = None,
+        limit: int = 100,
+        max_body: int | None = DEFAULT_MAX_BODY_BYTES,
+        route: Route = DIRECT,
+    ) -> None:
         timeouts = timeouts or Timeouts()
+        # Proxy and TLS settings of this namespace (`network.py`), decided once.
+        self._route = route
         self._timeouts = timeouts
         self._limit = limit
+        # Answers above this many bytes are refused without being read (None: no limit).
+        self._max_body = max_body
         self._session: aiohttp.ClientSession | None = None
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=timeouts.read)
+        self._timeout = _client_timeout(timeouts)
 
     def _open(self) -> aiohttp.ClientSession:
         # Created lazily so the session binds to the loop that serves requests.
-        connector = aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300)
+        route = self._route
+        tls = True if route.tls is None else route.tls
+        connector = aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300, ssl=tls)
+        proxy_auth = aiohttp.BasicAuth(route.proxy_user, route.proxy_password) if route.proxy_user else None
         self._session = aiohttp.ClientSession(
             connector=connector,
+            proxy=route.proxy,
+            proxy_auth=proxy_auth,
             timeout=self._timeout,
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
@@ -41,6 +62,7 @@ class AiohttpClient:
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         session = self._session or self._open()
+        own = request.timeouts
         try:
             async with session.request(
                 request.method,
@@ -48,19 +70,23 @@ class AiohttpClient:
                 headers=request.headers,
                 data=request.body,
                 allow_redirects=False,
+                timeout=self._timeout if own is None else _client_timeout(own),
             ) as response:
-                body = await response.read()
+                body = await _read(response, self._max_body)
                 return UpstreamResponse(
                     status=response.status,
                     headers=response.headers,
                     body=body,
                 )
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamTimeout(_describe_timeout(exc, self._timeouts)) from None
+            connecting = isinstance(exc, aiohttp.ConnectionTimeoutError)
+            raise UpstreamTimeout(_describe_timeout(exc, own or self._timeouts), sent=not connecting) from None
         except aiohttp.ClientConnectorError as exc:
-            raise UpstreamUnreachable(f"cannot connect to {exc.host}:{exc.port}") from None
+            # No connection was made: the upstream never saw the request.
+            raise UpstreamUnreachable(_describe_connector_error(exc), sent=False) from None
         except aiohttp.ClientError as exc:
-            raise UpstreamUnreachable(f"connection failed ({type(exc).__name__})") from None
+            # Never str(exc): aiohttp's messages carry the URL, which can hold a query API key.
+            raise UpstreamUnreachable(_describe_failure(exc)) from None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -77,4 +103,66 @@ def _url(text: str) -> URL:
 def _describe_timeout(exc: BaseException, timeouts: Timeouts) -> str:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return f"no connection within {timeouts.connect:g} s"
-    return f"no answer within {timeouts.read:g} s"
+    if isinstance(exc, aiohttp.ServerTimeoutError) or timeouts.total is None:
+        return f"no answer within {timeouts.read:g} s"
+    return f"no complete answer within {timeouts.total:g} s"
+
+
+def _describe_failure(exc: aiohttp.ClientError) -> str:
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the connection broke before the whole answer arrived"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the upstream closed the connection without answering"
+    if isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET:
+        return "the upstream reset the connection"
+    return f"connection failed ({type(exc).__name__})"
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read)
+
+
+async def _read(response: aiohttp.ClientResponse, limit: int | None) -> bytes:
+    """The whole answer, or `UpstreamTooLarge` as soon as it is known to exceed `limit` bytes."""
+    if limit is None:
+        return await response.read()
+    length = response.content_length
+    encoded = "Content-Encoding" in response.headers
+    if length is not None and not encoded:
+        if length > limit:
+            response.close()  # drop the connection instead of draining the answer
+            raise UpstreamTooLarge(_too_large(limit, length))
+        return await response.read()
+    # Unknown length, or compressed: count what decompression yields.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise UpstreamTooLarge(_too_large(limit, None))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int, length: int | None) -> str:
+    declared = f" ({length} bytes declared)" if length is not None else ""
+    return f"the answer exceeds the {limit}-byte limit{declared}; raise --max-upstream-body-bytes to accept it"
+
+
+def _describe_connector_error(exc: aiohttp.ClientConnectorError) -> str:
+    """Why no connection was made: TLS verification and proxies named, never a URL."""
+    where = f"{exc.host}:{exc.port}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = exc.certificate_error
+        reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or type(error).__name__
+        return (
+            f"TLS verification of {where} failed ({reason}); trust its certificate authority with --ca-file "
+            "or SSL_CERT_FILE, or (never in production) --insecure-upstream NAMESPACE"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return f"TLS handshake with {where} failed ({getattr(exc.os_error, 'reason', None) or 'no common protocol'})"
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy {where} (HTTPS_PROXY / HTTP_PROXY)"
+    return f"cannot connect to {where}"

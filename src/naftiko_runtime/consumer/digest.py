@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -107,4 +107,4 @@ class DigestClient:
             fields.append(f'opaque="{challenge.opaque}"')
         headers = [(name, value) for name, value in request.headers if name.lower() != "authorization"]
         headers.append(("Authorization", "Digest " + ", ".join(fields)))
-        return UpstreamRequest(request.method, request.url, tuple(headers), request.body)
+        return replace(request, headers=tuple(headers))

@@ -67,6 +67,8 @@ from typing import Any
 
 import yaml
 
+from naftiko_runtime.json_depth import JsonTooDeep, bounded_loads
+
 try:
     from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # PyYAML built without libyaml
@@ -221,7 +223,9 @@ def _jsonable(value: Any, fmt: str) -> Any:
 def _compile_json(fmt: str, schema: str | None, base_dir: Path) -> Decode:
     def decode(body: bytes, content_type: str) -> Any:
         try:
-            return json.loads(body)
+            return bounded_loads(body)
+        except JsonTooDeep as exc:
+            raise FormatError(f"json answer is {exc}", fmt) from None
         except ValueError as exc:
             raise FormatError(f"json answer is not valid JSON ({_short(exc)})", fmt) from None
 

@@ -15,6 +15,7 @@ from naftiko_runtime.consumer.body import BodyPlan, compile_body
 from naftiko_runtime.consumer.client import UpstreamRequest
 from naftiko_runtime.consumer.formats import Decoder, FormatError, compile_decoder
 from naftiko_runtime.errors import CallError, Problem, invalid_arguments
+from naftiko_runtime.json_depth import JsonTooDeep, bounded_loads
 from naftiko_runtime.spec.dialects import (
     PathLiteral,
     PathPlaceholder,
@@ -85,8 +86,13 @@ class UpstreamOperation:
                 return self.decoder.decode(body, content_type)
             except FormatError as exc:
                 raise CallError(502, "Bad Gateway", f"upstream {self.ref}: {exc}", operation=self.ref) from None
+            except RecursionError:
+                detail = f"upstream {self.ref}: the answer is nested too deep"
+                raise CallError(502, "Bad Gateway", detail, operation=self.ref) from None
         try:
-            return json.loads(body)
+            return bounded_loads(body)
+        except JsonTooDeep as exc:
+            raise CallError(502, "Bad Gateway", f"upstream {self.ref} answered {exc}", operation=self.ref) from None
         except ValueError:
             kind = content_type.split(";")[0] or "unknown content type"
             detail = f"upstream {self.ref} answered {kind}, not the JSON its outputRawFormat promises"
@@ -133,7 +139,7 @@ class UpstreamOperation:
                 items = value if isinstance(value, list) else [value]
                 query.extend((parameter.name, _text(item)) for item in items)
             elif parameter.location == "header":
-                headers.append((parameter.name, _header_text(parameter.name, value)))
+                headers.append((parameter.name, _header_text(parameter.name, value, values)))
             elif parameter.location == "cookie":
                 cookies.append(f"{parameter.name}={quote(_text(value), safe='')}")
             elif parameter.location == "body":
@@ -199,11 +205,30 @@ def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _header_text(name: str, value: Any) -> str:
+def _header_text(name: str, value: Any, values: Mapping[str, Any]) -> str:
     text = _text(value)
     if any(character in text for character in _FORBIDDEN_IN_HEADERS):
-        raise invalid_arguments([Problem(f"header.{name}", "header values cannot contain CR, LF or NUL")])
+        raise invalid_arguments(_header_problems(name, text, values))
     return text
+
+
+def _header_problems(name: str, text: str, values: Mapping[str, Any]) -> list[Problem]:
+    """The caller's arguments that put CR, LF or NUL in header `name`, else the header itself.
+
+    `values` holds the caller's arguments (by key) beside the upstream parameters they feed: an
+    argument whose text the header carries is the one to name. Only a refused call pays for this.
+    """
+    key = param_key(name)
+    why = f"cannot contain CR, LF or NUL (it is sent in the upstream header {name})"
+    culprits = [
+        Problem(argument, why)
+        for argument, given in values.items()
+        if argument != key
+        and isinstance(given, str)
+        and given in text
+        and any(character in given for character in _FORBIDDEN_IN_HEADERS)
+    ]
+    return culprits or [Problem(f"header.{name}", "header values cannot contain CR, LF or NUL")]
 
 
 def render_with(template: Template, variables: Mapping[str, Any], values: Mapping[str, Any]) -> str:
@@ -276,6 +301,15 @@ def compile_operation(
             "Service Unavailable",
             f"{ref} cannot be called: consumes namespace '{consumes.namespace}' has no baseUri; "
             f"pass --base-uri {consumes.namespace}=URL",
+            operation=ref,
+        )
+    elif any(character in value for _, value in auth.headers for character in _FORBIDDEN_IN_HEADERS):
+        # Sent, it would be refused by the HTTP library; the value itself is never shown.
+        unavailable = CallError(
+            503,
+            "Service Unavailable",
+            f"{ref} cannot be called: its credential contains a line break or NUL "
+            "(a trailing newline in the variable or bind file?)",
             operation=ref,
         )
     body_spec, caller_body = normalize_body(operation.body)

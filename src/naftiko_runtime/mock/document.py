@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from naftiko_runtime.openapi_schema import resolve_local_ref
+from naftiko_runtime.spec.source import SourceError, check_yaml_limits
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -41,7 +42,11 @@ def load_file(path: Path) -> dict[str, Any]:
 
 def parse_text(text: str, source: str, *, json_only: bool = False) -> dict[str, Any]:
     try:
+        if not json_only:
+            check_yaml_limits(text, Path(source))
         data = json.loads(text) if json_only else yaml.load(text, Loader=_DocumentLoader)
+    except SourceError as exc:
+        raise MockDocumentError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise MockDocumentError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:

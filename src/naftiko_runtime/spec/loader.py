@@ -140,7 +140,8 @@ def _drop_unknown_types(
         kept = []
         for index, entry in enumerate(entries):
             kind = entry.get("type", "http" if key == "consumes" else None) if isinstance(entry, dict) else None
-            if isinstance(entry, dict) and kind not in known:
+            # A type that is not even text is left to validation, which says what it should be.
+            if isinstance(entry, dict) and isinstance(kind, str) and kind not in known:
                 diagnostics.append(
                     Diagnostic(
                         Severity.WARNING,

@@ -10,8 +10,13 @@ import yaml
 
 from naftiko_runtime.diagnostics import FieldPath, Location
 
-# Alias expansion is counted so a "billion laughs" document fails instead of eating memory.
-MAX_NODES = 1_000_000
+# A capability file holds a few thousand nodes (the largest of the corpus: 8,000). Past these limits a
+# document is refused before it is built: a "billion laughs" of aliases, or nesting that would
+# exhaust the stack, fails with a message instead of eating memory or crashing.
+MAX_NODES = 250_000  # after alias expansion
+MAX_DEPTH = 128
+# Below this size, and without anchors, a document cannot hold more than MAX_NODES nodes.
+_SMALL = 2 * MAX_NODES
 
 
 class SourceError(Exception):
@@ -57,7 +62,14 @@ def read_source(path: Path) -> Source:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def check_yaml_limits(text: str, path: Path) -> None:
+    """Refuse (SourceError) a YAML text that would expand beyond the node or depth limits; cheap for small texts."""
+    if len(text) > _SMALL or "&" in text:
+        _check_expansion(text, path)
+
+
 def parse_source(text: str, path: Path) -> Source:
+    check_yaml_limits(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -77,6 +89,57 @@ def parse_source(text: str, path: Path) -> Source:
         loader.dispose()
 
 
+_COLLECTION_STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_expansion(text: str, path: Path) -> None:
+    """Count nodes as aliases expand them, from parser events (no tree built), stopping at the limits."""
+    # Per open collection: its anchor, its expanded size and depth so far; per anchor, what it expands to.
+    open_collections: list[list[Any]] = []
+    anchored: dict[str, tuple[int, int]] = {}
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, _COLLECTION_STARTS):
+                open_collections.append([event.anchor, 1, 1])
+                size, depth = 1, 1
+            elif isinstance(event, _COLLECTION_ENDS):
+                anchor, size, depth = open_collections.pop()
+                if anchor:
+                    anchored[anchor] = (size, depth)
+                size -= 1  # the collection itself was counted when it opened
+            elif isinstance(event, yaml.ScalarEvent):
+                size, depth = 1, 1
+                if event.anchor:
+                    anchored[event.anchor] = (1, 1)
+            elif isinstance(event, yaml.AliasEvent):
+                size, depth = anchored.get(event.anchor or "", (1, 1))
+            else:
+                continue
+            total += size
+            if open_collections:
+                parent = open_collections[-1]
+                parent[1] += size
+                parent[2] = max(parent[2], depth + 1)
+            if total > MAX_NODES:
+                raise _refused(event, path, f"document too large (over {MAX_NODES} nodes once aliases are expanded)")
+            if len(open_collections) + depth > MAX_DEPTH:
+                raise _refused(event, path, f"nested too deeply (over {MAX_DEPTH} levels, aliases expanded)")
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
+        raise SourceError(f"invalid YAML: {exc.problem or exc.context or 'invalid YAML'}", location) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(f"invalid YAML: {exc}", Location(str(path))) from None
+
+
+def _refused(event: yaml.Event, path: Path, problem: str) -> SourceError:
+    mark = event.start_mark
+    where = Location(str(path), mark.line + 1, mark.column + 1) if mark is not None else Location(str(path))
+    return SourceError(f"invalid YAML: {problem}", where)
+
+
 class _Builder:
     def __init__(self, loader: yaml.SafeLoader, source: Source) -> None:
         self._loader = loader
@@ -87,7 +150,11 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self._count += 1
         if self._count > MAX_NODES:
-            raise yaml.MarkedYAMLError(problem="document too large (alias expansion?)", problem_mark=node.start_mark)
+            problem = f"document too large (over {MAX_NODES} nodes once aliases are expanded)"
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
+        if len(path) > MAX_DEPTH:
+            problem = f"nested too deeply (over {MAX_DEPTH} levels)"
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
         if id(node) in self._open:
             raise yaml.MarkedYAMLError(problem="an alias refers to itself", problem_mark=node.start_mark)
         self._open.add(id(node))

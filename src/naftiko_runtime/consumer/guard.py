@@ -1,0 +1,226 @@
+"""One consumed operation's calls made resilient: a concurrency slot, its own timeouts, safe retries.
+
+`GuardedClient` wraps a namespace's client for one operation (or one forward), so what is
+decided at load (idempotency, timeouts) costs nothing per call. Retries happen only where they
+cannot do harm: an idempotent request (GET, HEAD, PUT, DELETE, or an operation declared
+idempotent) after 429, 502, 503, 504 or a broken connection; any request after 429 or a failure
+to connect, which prove the upstream did not process it. Read and total timeouts are not
+retried: a slow upstream is not helped by more calls. The last answer (or failure, with its attempts) is what the
+caller gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from naftiko_runtime.consumer.client import (
+    DEFAULT_MAX_BODY_BYTES,
+    Timeouts,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamRequest,
+    UpstreamResponse,
+    UpstreamTimeout,
+    UpstreamTooLarge,
+)
+from naftiko_runtime.consumer.limits import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE, ConcurrencyLimit
+from naftiko_runtime.consumer.operation import UpstreamOperation
+from naftiko_runtime.consumer.retry import (
+    IDEMPOTENT_METHODS,
+    RETRYABLE_STATUSES,
+    RetryBudget,
+    RetryPolicy,
+)
+
+logger = logging.getLogger("naftiko.upstream")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutOverride:
+    """Timeouts given for one namespace or operation; None fields keep the wider setting, 0 means no limit."""
+
+    connect: float | None = None
+    read: float | None = None
+    total: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resilience:
+    """What the command line says about upstream calls (see `--retries` and its neighbours)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # 0: no limit (and no queue).
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_queue: int = DEFAULT_MAX_QUEUE
+    # Upstream answers above this many bytes are refused (None: no limit).
+    max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES
+    # By consumes namespace or `namespace.operation`: `--connect-timeout`, `--read-timeout`, `--upstream-timeout`.
+    timeouts: Mapping[str, TimeoutOverride] = field(default_factory=dict)
+
+
+def resolve_timeouts(defaults: Timeouts, overrides: Mapping[str, TimeoutOverride], *keys: str) -> Timeouts:
+    """`defaults`, then the overrides of each key in turn (a namespace, then one of its operations)."""
+    timeouts = defaults
+    for key in keys:
+        given = overrides.get(key)
+        if given is not None:
+            timeouts = Timeouts(
+                connect=_pick(given.connect, timeouts.connect),
+                read=_pick(given.read, timeouts.read),
+                total=_pick(given.total, timeouts.total),
+            )
+    return timeouts
+
+
+def _pick(given: float | None, wider: float | None) -> float | None:
+    if given is None:
+        return wider
+    return given or None  # 0: no limit
+
+
+class NamespaceGuard:
+    """What one consumes namespace's operations share: the concurrency limit and the retry budget."""
+
+    __slots__ = ("budget", "limit", "name")
+
+    def __init__(self, name: str, resilience: Resilience) -> None:
+        self.name = name
+        self.budget = RetryBudget()
+        limited = resilience.max_concurrency > 0
+        self.limit = ConcurrencyLimit(name, resilience.max_concurrency, resilience.max_queue) if limited else None
+
+
+class GuardedClient:
+    """The client one operation calls through. `idempotent=None` decides per request by method (forwards)."""
+
+    __slots__ = ("_idempotent", "_inner", "_namespace", "_policy", "_queue_wait", "_ref", "_timeouts")
+
+    def __init__(
+        self,
+        inner: UpstreamClient,
+        namespace: NamespaceGuard,
+        ref: str,
+        *,
+        idempotent: bool | None,
+        policy: RetryPolicy,
+        timeouts: Timeouts | None = None,
+        queue_wait: float | None = None,
+    ) -> None:
+        self._inner = inner
+        self._namespace = namespace
+        self._ref = ref
+        self._idempotent = idempotent
+        self._policy = policy
+        # Set only when the operation's timeouts differ from its namespace's.
+        self._timeouts = timeouts
+        # A queued call waits for a slot as long as it would wait for a connection.
+        self._queue_wait = queue_wait
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        if self._timeouts is not None:
+            request = replace(request, timeouts=self._timeouts)
+        limit = self._namespace.limit
+        if limit is None:
+            return await self._attempts(request)
+        await limit.acquire(self._queue_wait)
+        try:
+            return await self._attempts(request)
+        finally:
+            limit.release()
+
+    async def close(self) -> None:
+        # The namespace's client is shared and closed by its owner.
+        return None
+
+    async def _attempts(self, request: UpstreamRequest) -> UpstreamResponse:
+        budget = self._namespace.budget
+        budget.deposit()
+        policy = self._policy
+        idempotent = self._idempotent if self._idempotent is not None else request.method in IDEMPOTENT_METHODS
+        attempt = 1
+        while True:
+            try:
+                response = await self._inner.send(request)
+            except UpstreamError as error:
+                error.attempts = attempt
+                if attempt > policy.retries or not _may_retry_failure(error, idempotent) or not budget.withdraw():
+                    raise
+                delay = policy.backoff(attempt)
+                self._log(str(error), delay, attempt)
+            else:
+                status = response.status
+                if status not in RETRYABLE_STATUSES or attempt > policy.retries:
+                    return response
+                # 429 says the request was not processed; other answers leave it unknown.
+                if not idempotent and status != 429:
+                    return response
+                wait = policy.delay_after(status, response.headers, attempt)
+                if wait is None or not budget.withdraw():
+                    return response
+                delay = wait
+                self._log(f"answered {status}", delay, attempt)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def _log(self, what: str, delay: float, attempt: int) -> None:
+        total = self._policy.retries + 1
+        logger.info("upstream %s %s; retrying in %.2f s (attempt %d of %d)", self._ref, what, delay, attempt + 1, total)
+
+
+def _may_retry_failure(error: UpstreamError, idempotent: bool) -> bool:
+    if not error.sent:
+        return True
+    # A timeout means a slow upstream; a refused size will be refused again.
+    return idempotent and not isinstance(error, UpstreamTimeout | UpstreamTooLarge)
+
+
+class Guards:
+    """The guarded clients of one capability file: one per operation, one `NamespaceGuard` per namespace."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, UpstreamClient],
+        resilience: Resilience,
+        defaults: Timeouts,
+        idempotent: frozenset[str],
+        *,
+        bare: bool = False,
+    ) -> None:
+        # `bare`: the clients need no guard (the mock upstream): operations get them as they are.
+        self._bare = bare
+        self._clients = clients
+        self._resilience = resilience
+        self._defaults = defaults
+        self._idempotent = idempotent
+        self._namespaces: dict[str, NamespaceGuard] = {}
+        self._guarded: dict[tuple[str, bool], GuardedClient] = {}
+
+    def namespace_timeouts(self, namespace: str) -> Timeouts:
+        return resolve_timeouts(self._defaults, self._resilience.timeouts, namespace)
+
+    def client(self, target: UpstreamOperation, *, by_method: bool = False) -> UpstreamClient:
+        """The client `target`'s calls go through; `by_method`: each request's method says if it is idempotent."""
+        if self._bare:
+            return self._clients[target.namespace]
+        key = (target.ref, by_method)
+        guarded = self._guarded.get(key)
+        if guarded is None:
+            namespace = target.namespace
+            shared = self._namespaces.get(namespace)
+            if shared is None:
+                shared = self._namespaces[namespace] = NamespaceGuard(namespace, self._resilience)
+            wider = self.namespace_timeouts(namespace)
+            own = resolve_timeouts(wider, self._resilience.timeouts, target.ref)
+            guarded = self._guarded[key] = GuardedClient(
+                self._clients[namespace],
+                shared,
+                target.ref,
+                idempotent=None if by_method else target.ref in self._idempotent,
+                policy=self._resilience.retry,
+                timeouts=None if own == wider else own,
+                queue_wait=own.connect,
+            )
+        return guarded

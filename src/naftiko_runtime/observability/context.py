@@ -1,0 +1,48 @@
+"""What an inbound request tells the calls it makes: its request id and its trace context.
+
+The adapters' edges (the REST middleware, the MCP server middleware in `inbound.py`) set it;
+`Action.invoke` reads it once per call. Nothing here imports a library.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+# Ids a caller sends are echoed into logs and headers: a conservative alphabet keeps them from
+# breaking a log line or a header, and the bound keeps them from filling either.
+_ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One inbound request: its id, and the trace headers it carried (None when tracing is off or none came)."""
+
+    request_id: str
+    carrier: Mapping[str, str] | None = None
+
+
+INBOUND: ContextVar[Inbound | None] = ContextVar("naftiko_inbound", default=None)
+
+
+def new_request_id() -> str:
+    return os.urandom(8).hex()
+
+
+def accepted_request_id(value: str | bytes | None) -> str | None:
+    """The caller's `X-Request-Id` when it is a usable one, else None (a new id is made)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value if _ACCEPTED_ID.fullmatch(value) else None
+
+
+def current_request_id() -> str:
+    """The id of the inbound request being served, or a new one outside any (stdio, `naftiko call`)."""
+    inbound = INBOUND.get()
+    return inbound.request_id if inbound is not None else new_request_id()
