@@ -110,17 +110,20 @@ def _per_worker(listening: Listening, count: int) -> list[Listening]:
     if not (sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")):
         return [listening] * count
     shares = [listening]
+    added: list[socket.socket] = []
+    addresses = [sock.getsockname()[:2] for sock in listening.sockets]
     try:
         for sock in listening.sockets:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         for _ in range(count - 1):
-            addresses = [sock.getsockname()[:2] for sock in listening.sockets]
-            shares.append(
-                dataclasses.replace(listening, sockets=[bind_socket(h, p, reuse_port=True) for h, p in addresses])
-            )
+            own: list[socket.socket] = []
+            for host, port in addresses:
+                own.append(bind_socket(host, port, reuse_port=True))
+                added.append(own[-1])
+            shares.append(dataclasses.replace(listening, sockets=own))
     except OSError as exc:
-        for share in shares[1:]:
-            share.close()
+        for sock in added:
+            sock.close()
         logger.warning("workers share one socket per port (SO_REUSEPORT: %s): connections may not spread evenly", exc)
         return [listening] * count
     return shares

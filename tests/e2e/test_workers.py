@@ -228,9 +228,15 @@ def test_sigterm_stops_every_worker_exits_0_and_removes_its_own_metrics_director
     kombo: KomboFake, api_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    args = ["--base-uri", f"kombo-general={kombo.base_url}", "--workers", "2", "--metrics-port", "0"]
-    env = {"KOMBO_API_KEY": api_key, "TMPDIR": str(tmp_path)}
-    with NaftikoServer([KOMBO_CAPABILITY], args=args, env=env) as server:
+    # Configured the container way: every option but the ports from NAFTIKO_* variables.
+    env = {
+        "KOMBO_API_KEY": api_key,
+        "TMPDIR": str(tmp_path),
+        "NAFTIKO_WORKERS": "2",
+        "NAFTIKO_METRICS_PORT": "0",
+        "NAFTIKO_BASE_URI": f"kombo-general={kombo.base_url}",
+    }
+    with NaftikoServer([KOMBO_CAPABILITY], env=env) as server:
         server.wait_ready()
         pids = worker_pids(server)
         assert children(parent_of(pids[0])) == set(pids)
