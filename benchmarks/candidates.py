@@ -35,12 +35,26 @@ def naftiko_command(*extra: str) -> list[str]:
     return [sys.executable, "-m", "naftiko_runtime", *extra]
 
 
-def start_naftiko(procs: Procs, upstream_base: str | None, flags: Sequence[str] = ()) -> tuple[Proc, dict[str, str]]:
+def observed_flags(upstream_base: str) -> tuple[list[str], dict[str, str]]:
+    """What production runs with: a call line per call at info, Prometheus metrics, every call traced
+    (OTLP, batched, to the upstream's canned answer: it only has to say 200)."""
+    origin = upstream_base.removesuffix("/v1")
+    flags = ["--log-level", "info", "--metrics-port", "0", "--otel-exporter", "otlp"]
+    return flags, {"OTEL_EXPORTER_OTLP_ENDPOINT": origin}
+
+
+def start_naftiko(
+    procs: Procs,
+    upstream_base: str | None,
+    flags: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    name: str = "naftiko",
+) -> tuple[Proc, dict[str, str]]:
     """`naftiko serve capabilities/kombo.yaml` on free ports; its REST and MCP URLs once it answers."""
     command = ["serve", str(KOMBO), "--port", "8080=0", "--port", "9090=0", "--log-level", "warning", *flags]
     if upstream_base:
         command += ["--base-uri", f"kombo-general={upstream_base}"]
-    proc = procs.start("naftiko", naftiko_command(*command), env=NAFTIKO_ENV, cwd=ROOT)
+    proc = procs.start(name, naftiko_command(*command), env={**NAFTIKO_ENV, **(env or {})}, cwd=ROOT)
     urls = {m.group(1): m.group(2) for m in wait_log(proc, BANNER, 2)}
     wait_http(urls["REST"] + "/healthz", proc)
     return proc, urls
@@ -78,6 +92,9 @@ def rest_candidates(
         found.append(Candidate(key, label, url + route, proc))
     proc, urls = start_naftiko(procs, upstream_base)
     found.append(Candidate("naftiko", "naftiko serve", urls["REST"] + route, proc))
+    flags, env = observed_flags(upstream_base)
+    proc, urls = start_naftiko(procs, upstream_base, flags, env, name="naftiko-observed")
+    found.append(Candidate("observed", "naftiko serve, logs info + metrics + traces", urls["REST"] + route, proc))
     return found
 
 
@@ -99,4 +116,10 @@ def mcp_candidates(procs: Procs, tools: Tools, upstream: Proc, upstream_base: st
     proc, urls = start_naftiko(procs, upstream_base, ["--stateless", "--json-response"])
     wait_mcp(urls["MCP"], proc)
     found.append(Candidate("naftiko", "naftiko serve --stateless --json-response", urls["MCP"], proc))
+    flags, env = observed_flags(upstream_base)
+    proc, urls = start_naftiko(
+        procs, upstream_base, ["--stateless", "--json-response", *flags], env, name="naftiko-observed"
+    )
+    wait_mcp(urls["MCP"], proc)
+    found.append(Candidate("observed", "the same, logs info + metrics + traces", urls["MCP"], proc))
     return found
