@@ -235,6 +235,13 @@ def _observability_arguments(parser: argparse.ArgumentParser) -> None:
         help="export OpenTelemetry traces: otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, or the control adapter's "
         "exporters.otlp.endpoint), console (stderr), none (default, unless the spec names an OTLP endpoint)",
     )
+    parser.add_argument(
+        "--otel-sample-ratio",
+        type=_ratio,
+        metavar="RATIO",
+        help="share of new traces recorded, 0 to 1 (default: the control adapter's traces.sampling, else 1); "
+        "a caller's traceparent sampled flag is followed either way",
+    )
 
 
 def _telemetry(args: argparse.Namespace) -> Any:
@@ -246,8 +253,19 @@ def _telemetry(args: argparse.Namespace) -> Any:
             log_format=args.log_format,
             metrics_port=args.metrics_port,
             otel_exporter=args.otel_exporter,
+            otel_sample_ratio=args.otel_sample_ratio,
         )
     )
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a ratio from 0 to 1, got {text!r}")
+    return value
 
 
 def _port(text: str) -> int:

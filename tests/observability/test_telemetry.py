@@ -161,3 +161,16 @@ def test_b3_propagation_without_its_package_falls_back_to_w3c_with_a_warning(tmp
     assert telemetry.tracing is not None and telemetry.tracing.fields == {"traceparent", "tracestate"}
     assert any(d.code == "tracing" and "W3C" in d.message for d in runtime.diagnostics)
     telemetry.close()
+
+
+def test_the_command_line_sample_ratio_beats_the_spec_sampling(tmp_path: Path) -> None:
+    path = capability(
+        tmp_path, "observability: {traces: {sampling: 0.25}, exporters: {otlp: {endpoint: 'http://127.0.0.1:4318'}}}"
+    )
+    declared = configured(path, TelemetryOptions())
+    chosen = configured(path, TelemetryOptions(otel_sample_ratio=0.5))
+    assert declared.tracing is not None and chosen.tracing is not None
+    assert "TraceIdRatioBased{0.25}" in declared.tracing.provider.sampler.get_description()
+    assert "TraceIdRatioBased{0.5}" in chosen.tracing.provider.sampler.get_description()
+    declared.close()
+    chosen.close()

@@ -40,6 +40,9 @@ class TelemetryOptions:
     log_format: LogFormat = "text"
     metrics_port: int | None = None
     otel_exporter: Exporter | None = None
+    # `--otel-sample-ratio`: the share of new traces kept; beats the spec's `sampling` (a caller's
+    # sampled flag is followed either way).
+    otel_sample_ratio: float | None = None
 
 
 class Telemetry:
@@ -119,12 +122,16 @@ class Telemetry:
         recent = spec.buffer_size if spec is not None and spec.traces_local else 0
         self.tracing = tracing.Tracing(
             exporter,
-            sampling=spec.sampling if spec is not None else 1.0,
+            sampling=self._sampling(spec.sampling if spec is not None else 1.0),
             propagator=propagator,
             recent=recent,
             batch=kind == "otlp",
         )
         return remarks
+
+    def _sampling(self, declared: float) -> float:
+        chosen = self.options.otel_sample_ratio
+        return chosen if chosen is not None else declared
 
     @staticmethod
     def _unavailable(message: str, where: Location, *, fatal: bool) -> list[Diagnostic]:
