@@ -261,6 +261,12 @@ def _load(path: Path, _mtime: int, _size: int) -> CompanionDocument:
     return CompanionDocument(document, path.name)
 
 
+def forget_documents() -> None:
+    """Drop the documents read so far: what the actions need was taken from them at load, and a
+    whole parsed OpenAPI document is megabytes a server would otherwise keep for nothing."""
+    _load.cache_clear()
+
+
 def documents_for(namespaces: Iterable[str], given: Mapping[str, Any], beside: Path | None) -> dict[str, list[Path]]:
     """Per consumes namespace: the documents `--openapi NS=FILE` names, else the one beside the capability."""
     chosen: dict[str, list[Path]] = {}

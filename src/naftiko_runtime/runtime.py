@@ -18,6 +18,7 @@ from naftiko_runtime.capability import (
     LoadOptions,
     load_capability,
 )
+from naftiko_runtime.companion_schemas import forget_documents
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
 from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
@@ -142,6 +143,7 @@ def load_all(found: Discovery, options: RuntimeOptions) -> list[CompiledCapabili
                 found.skipped.append(Diagnostic(Severity.WARNING, "does not load; skipped", Location(str(path))))
             else:
                 errors.extend(exc.diagnostics)
+    forget_documents()
     if errors:
         raise CapabilityError(errors)
     return capabilities

@@ -5,10 +5,33 @@ Microcks conventions are understood (`x-microcks-operation` dispatchers, example
 else a minimal value valid for the response schema. Operations no document describes get 501.
 """
 
-from .api import MockApi
-from .app import mock_app
-from .client import MockClient
-from .companion import find_companion
-from .document import MockDocumentError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import MockApi
+    from .app import mock_app
+    from .client import MockClient
+    from .companion import find_companion
+    from .document import MockDocumentError
+
+# Served without --mock, only the document reader and the companion finder are used (to type tools):
+# the names are imported on first use, so `mock.document` does not pull in the whole mock server.
+_WHERE = {
+    "MockApi": "api",
+    "mock_app": "app",
+    "MockClient": "client",
+    "find_companion": "companion",
+    "MockDocumentError": "document",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+
 
 __all__ = ["MockApi", "MockClient", "MockDocumentError", "find_companion", "mock_app"]
