@@ -448,6 +448,8 @@ async def serve(
     config = uvicorn.Config(
         served,
         lifespan="on",
+        # No adapter speaks WebSocket: "auto" would load a WebSocket library into every server.
+        ws="none",
         log_level="warning",
         access_log=False,
         # A backstop: the dispatcher cuts what still runs when --graceful-timeout ends, and answers it.
