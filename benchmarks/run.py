@@ -236,14 +236,17 @@ def load_section(procs: Procs, up: Upstream, scratch: Path, args: argparse.Names
     return "\n".join(lines), targets
 
 
+def _naftiko_rows(section: Section) -> list[tuple[str, Row]]:
+    """The naftiko candidates held to the targets: plain, and with logs, metrics and traces on."""
+    labelled = (("naftiko", "naftiko"), ("observed", "naftiko observed"))
+    return [(label, row) for key, label in labelled if (row := section.row(key)) is not None]
+
+
 def rest_targets(section: Section) -> list[Target]:
     naftiko, starlette, asgi, direct = (section.row(k) for k in ("naftiko", "starlette", "asgi", "direct"))
     assert naftiko is not None and direct is not None
     found = []
-    for key, label in (("naftiko", "naftiko"), ("observed", "naftiko observed")):
-        row = section.row(key)
-        if row is None:
-            continue
+    for label, row in _naftiko_rows(section):
         found += [
             report.at_least(
                 f"REST req/s @16, {label} / Starlette+aiohttp",
@@ -266,10 +269,7 @@ def mcp_targets(section: Section) -> list[Target]:
     naftiko, sdk, fastmcp, direct = (section.row(k) for k in ("naftiko", "sdk", "fastmcp", "direct"))
     assert naftiko is not None and direct is not None
     found = []
-    for key, label in (("naftiko", "naftiko"), ("observed", "naftiko observed")):
-        row = section.row(key)
-        if row is None:
-            continue
+    for label, row in _naftiko_rows(section):
         found += [
             report.at_least(
                 f"MCP calls/s @16, {label} / FastMCP.from_openapi",

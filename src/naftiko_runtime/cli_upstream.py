@@ -22,6 +22,11 @@ _FLAGS = {
     "read_timeout": "--read-timeout",
     "upstream_timeout": "--upstream-timeout",
 }
+_TIMEOUT_HELP = {
+    "connect_timeout": "longest wait for a connection to the upstream (default 5)",
+    "read_timeout": "longest wait for the next bytes of an answer (default 30)",
+    "upstream_timeout": "longest time for one attempt of an upstream call, answer included (default 60)",
+}
 
 
 class FlagError(ValueError):
@@ -30,27 +35,10 @@ class FlagError(ValueError):
 
 def add_upstream_arguments(parser: argparse.ArgumentParser) -> None:
     keyed = "; KEY=SECONDS for one consumes namespace or NAMESPACE.OPERATION (repeatable); 0: no limit"
-    parser.add_argument(
-        "--connect-timeout",
-        action="append",
-        default=[],
-        metavar="[KEY=]SECONDS",
-        help=f"longest wait for a connection to the upstream (default 5){keyed}",
-    )
-    parser.add_argument(
-        "--read-timeout",
-        action="append",
-        default=[],
-        metavar="[KEY=]SECONDS",
-        help=f"longest wait for the next bytes of an answer (default 30){keyed}",
-    )
-    parser.add_argument(
-        "--upstream-timeout",
-        action="append",
-        default=[],
-        metavar="[KEY=]SECONDS",
-        help=f"longest time for one attempt of an upstream call, answer included (default 60){keyed}",
-    )
+    for attribute, what in _TIMEOUT_HELP.items():
+        parser.add_argument(
+            _FLAGS[attribute], action="append", default=[], metavar="[KEY=]SECONDS", help=f"{what}{keyed}"
+        )
     parser.add_argument(
         "--retries",
         type=_count,

@@ -218,10 +218,10 @@ def _attach_clients(
                 timeouts = guards.namespace_timeouts(namespace)
                 limit, max_body = resilience.max_concurrency, resilience.max_body_bytes
                 client = AiohttpClient(timeouts, limit=limit, max_body=max_body, route=route)
-            digest = next((op.auth.digest for op in capability.operations.values() if op.namespace == namespace), None)
+            operations = [op for op in capability.operations.values() if op.namespace == namespace]
+            digest = next((op.auth.digest for op in operations), None)
             if digest is not None and not options.mock:
                 client = DigestClient(client, *digest)
-            operations = [op for op in capability.operations.values() if op.namespace == namespace]
             credentials = secrets_of(op.auth.secrets for op in operations)
             if credentials and not options.mock:  # its failures may quote them (`consumer/redact.py`)
                 client = RedactingClient(client, credentials)
