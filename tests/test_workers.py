@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,10 +31,15 @@ def sleeps(number: int) -> NoReturn:
     workers._worker(lambda: time.sleep(60), lambda: None)
 
 
-def signal_self_when(condition: str, output: io.StringIO, signum: int = signal.SIGTERM) -> threading.Thread:
+def signal_self_when(
+    condition: str,
+    output: io.StringIO,
+    signum: int = signal.SIGTERM,
+    ready: Callable[[], bool] = lambda: True,
+) -> threading.Thread:
     def wait_then_signal() -> None:
         deadline = time.monotonic() + WAIT_SECONDS
-        while condition not in output.getvalue() and time.monotonic() < deadline:
+        while not (condition in output.getvalue() and ready()) and time.monotonic() < deadline:
             time.sleep(0.02)
         os.kill(os.getpid(), signum)
 
@@ -72,15 +78,19 @@ def test_sigterm_stops_the_workers_gracefully_and_the_supervisor_returns_0() -> 
 
 
 @pytest.mark.timeout(30)
-def test_a_worker_that_ignores_sigterm_is_killed_after_the_stop_deadline_with_exit_1() -> None:
+def test_a_worker_that_ignores_sigterm_is_killed_after_the_stop_deadline_with_exit_1(tmp_path: Path) -> None:
+    ignoring = tmp_path / "ignoring"
+
     def stubborn(number: int) -> NoReturn:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ignoring.touch()
         time.sleep(60)
         os._exit(0)
 
     banner = io.StringIO()
     supervisor = Supervisor(1, stubborn, [], stop_seconds=0.5)
-    signal_self_when("stop with Ctrl-C or SIGTERM", banner)
+    # The stop begins once the worker ignores SIGTERM (a busy machine may be slow to get it there).
+    signal_self_when("stop with Ctrl-C or SIGTERM", banner, ready=ignoring.exists)
     assert supervisor.run(banner) == 1
     assert supervisor.pids == []
 

@@ -24,7 +24,6 @@ from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.consumer.guard import Guards, Resilience
 from naftiko_runtime.consumer.network import Outbound
-from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.consumer.redact import RedactingClient, secrets_of
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.discovery import Discovery, discover
@@ -208,8 +207,12 @@ def _attach_clients(
     telemetry = options.telemetry
     for capability in capabilities:
         by_namespace: dict[str, UpstreamClient] = {}
-        # Each operation calls through its own guard (limits, timeouts, retries); the mock needs none.
-        guards = Guards(by_namespace, resilience, options.timeouts, capability.idempotent, bare=options.mock)
+        # Each operation calls through its own guard (limits, timeouts, retries; the mock needs none),
+        # which telemetry watches (`observability/upstream.py`).
+        watches = telemetry.operation_watch if telemetry is not None and telemetry.active else None
+        guards = Guards(
+            by_namespace, resilience, options.timeouts, capability.idempotent, bare=options.mock, watches=watches
+        )
         for namespace in capability.namespaces():
             if options.mock:
                 client = _mock_client(capability, namespace, options)
@@ -225,30 +228,21 @@ def _attach_clients(
             credentials = secrets_of(op.auth.secrets for op in operations)
             if credentials and not options.mock:  # its failures may quote them (`consumer/redact.py`)
                 client = RedactingClient(client, credentials)
-            # Logs, metrics and traces see each attempt under the guard (`observability/upstream.py`).
-            by_namespace[namespace] = telemetry.namespace_client(client) if telemetry is not None else client
+            by_namespace[namespace] = client
             clients.append(client)
 
         for adapter in capability.adapters:
             resource_actions = [resource.action for resource in adapter.resources if resource.action]
             for action in [*adapter.actions, *resource_actions]:
                 if action.target is not None:
-                    action.client = _client_of(guards, telemetry, action.target)
+                    action.client = guards.client(action.target)
                 for step in action.orchestration.steps if action.orchestration is not None else ():
                     if isinstance(step, CallStep):
-                        step.client = _client_of(guards, telemetry, step.target)
+                        step.client = guards.client(step.target)
             for forward in adapter.forwards:
                 # A forward relays any method: each request's own says whether it may be retried.
-                forward.client = _client_of(guards, telemetry, forward.target, by_method=True)
+                forward.client = guards.client(forward.target, by_method=True)
     return clients
-
-
-def _client_of(
-    guards: Guards, telemetry: Telemetry | None, target: UpstreamOperation, *, by_method: bool = False
-) -> UpstreamClient:
-    """The client `target`'s calls go through: its guard, observed as one exchange when telemetry is on."""
-    guarded = guards.client(target, by_method=by_method)
-    return telemetry.operation_client(target.ref, guarded) if telemetry is not None else guarded
 
 
 def _unknown_timeout_keys(capabilities: Sequence[CompiledCapability], options: RuntimeOptions) -> list[Diagnostic]:

@@ -41,7 +41,6 @@ from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.adapters.skill import SkillApp
 from naftiko_runtime.adapters.streams import OpenStreams
 from naftiko_runtime.diagnostics import CapabilityError
-from naftiko_runtime.observability.listener import OnPort
 from naftiko_runtime.observability.telemetry import Telemetry
 from naftiko_runtime.openapi_export import served_document
 from naftiko_runtime.runtime import Listener, Runtime, RuntimeOptions, build_runtime
@@ -84,10 +83,13 @@ class Dispatcher:
         options: RuntimeOptions,
         paths: Sequence[Path] = (),
         reads: Iterable[Path] | None = None,
+        metrics_port: int | None = None,
     ) -> None:
+        """`metrics_port`: the port of `--metrics-port`, whose connections get the metrics app."""
         self._options = options
         self._paths = list(paths)
         self._ports = ports
+        self._metrics_port = metrics_port
         self._streams = OpenStreams()
         # One MCP endpoint per port for the life of the process: sessions survive reloads.
         self._mcp: dict[int, McpAdapter] = {}
@@ -242,6 +244,8 @@ class Dispatcher:
             else:
                 tables[port] = listener_table(listener, runtime)
             apps[port] = self._streams.track(_guarded(listener, adapter, runtime.telemetry), STREAM_PATHS)
+        if self._metrics_port is not None and runtime.telemetry is not None:
+            apps[self._metrics_port] = runtime.telemetry.metrics_listener()
         return Generation(runtime, apps, tables)
 
     async def _retire(self, runtime: Runtime) -> None:
@@ -443,10 +447,10 @@ async def serve(
     pre_bound = listening is not None
     if listening is None:
         listening = listen(runtime, options)
-    app = Dispatcher(runtime, listening.ports, options, paths, reads if stdio is None else None)
-    served = _metrics_app(app, runtime, listening)
+    watched = reads if stdio is None else None
+    app = Dispatcher(runtime, listening.ports, options, paths, watched, metrics_port=listening.metrics_port)
     config = uvicorn.Config(
-        served,
+        app,
         lifespan="on",
         # No adapter speaks WebSocket: "auto" would load a WebSocket library into every server.
         ws="none",
@@ -545,13 +549,6 @@ def _bind_metrics_port(listening: Listening, runtime: Runtime, options: RuntimeO
     listening.sockets.append(sock)
     listening.metrics_port = sock.getsockname()[1]
     listening.metrics_url = f"http://{_url_host(host)}:{listening.metrics_port}/metrics"
-
-
-def _metrics_app(app: ASGIApp, runtime: Runtime, listening: Listening) -> ASGIApp:
-    """`--metrics-port`: its connections given the metrics app."""
-    if runtime.telemetry is None or listening.metrics_port is None:
-        return app
-    return OnPort(listening.metrics_port, runtime.telemetry.metrics_listener(), app)
 
 
 def _announce_stdio(listener: Listener | None, banner: TextIO) -> None:

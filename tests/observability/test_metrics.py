@@ -63,6 +63,15 @@ async def test_upstream_attempts_are_timed_and_counted_per_operation_and_status(
         assert served.sample("naftiko_call_errors_total", **REST, name="GET /v1/check-api-key", status_class="5xx") == 1
 
 
+async def test_the_mock_upstream_is_watched_as_a_real_one_is(serve: Any, upstream: StubUpstream) -> None:
+    async with serve(mock=True) as served, served.client() as client:
+        answer = await client.get("/v1/check-api-key")
+
+        assert answer.status_code == 200 and upstream.requests == []
+        assert served.sample("naftiko_upstream_requests_total", operation=CHECK, status="200") == 1
+        assert served.sample("naftiko_upstream_request_duration_seconds_count", operation=CHECK) == 1
+
+
 async def test_refused_calls_are_counted_by_reason_and_as_calls(serve: Any, upstream: StubUpstream) -> None:
     async with serve() as served, served.client() as client:
         refused = await client.post("/v1/force-sync", json={"type": "FULL"})  # X-Integration-Id missing

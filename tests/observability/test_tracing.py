@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tests.observability.conftest import INBOUND_TRACE_ID, TRACEPARENT
 
 from naftiko_runtime.consumer.guard import Resilience
 from naftiko_runtime.consumer.retry import RetryPolicy
-from naftiko_runtime.observability.tracing import Tracing
+from naftiko_runtime.observability.tracing import Tracing, Unsampled
 
 pytestmark = pytest.mark.anyio
 
@@ -96,6 +97,64 @@ async def test_an_unsampled_trace_records_nothing_yet_still_carries_its_context_
     assert exporter.get_finished_spans() == ()
     flags = upstream.last.headers["traceparent"].rsplit("-", 1)[1]
     assert int(flags, 16) & 1 == 0  # not sampled
+
+
+async def test_a_caller_that_did_not_sample_its_trace_is_followed_and_its_context_passed_on(
+    serve: Any, upstream: StubUpstream, exporter: InMemorySpanExporter
+) -> None:
+    unsampled = f"00-{INBOUND_TRACE_ID}-b7ad6b7169203331-00"
+    async with serve() as served, served.client() as client:
+        await client.get("/v1/check-api-key", headers={"traceparent": unsampled, "tracestate": "vendor=abc"})
+        await client.get("/v1/check-api-key", headers={"traceparent": unsampled})
+
+    assert exporter.get_finished_spans() == ()
+    first, second = (request.headers["traceparent"].split("-") for request in upstream.requests)
+    assert first[1] == second[1] == INBOUND_TRACE_ID and first[3] == second[3] == "00"
+    assert first[2] != second[2] and "b7ad6b7169203331" not in (first[2], second[2])
+    assert upstream.requests[0].headers["tracestate"] == "vendor=abc"
+    assert "tracestate" not in upstream.requests[1].headers
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",  # no flags
+        "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",  # a version that is never valid
+        "00-00000000000000000000000000000000-b7ad6b7169203331-00",  # zero trace id
+        "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-00",  # zero parent id
+        "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-00",  # upper case
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00-extra",  # version 00 has four fields
+    ],
+)
+async def test_an_invalid_traceparent_is_ignored_and_a_new_trace_begins(
+    traceparent: str, serve: Any, upstream: StubUpstream, exporter: InMemorySpanExporter
+) -> None:
+    async with serve() as served, served.client() as client:
+        await client.get("/v1/check-api-key", headers={"traceparent": traceparent})
+
+    (server,) = spans(exporter, SpanKind.SERVER)
+    assert server.parent is None and server.context is not None
+    assert hex_id(server.context.trace_id, 32) != INBOUND_TRACE_ID
+    assert int(upstream.last.headers["traceparent"].rsplit("-", 1)[1], 16) & 1 == 1  # sampled
+
+
+async def test_a_later_traceparent_version_with_more_fields_is_understood(
+    serve: Any, upstream: StubUpstream, exporter: InMemorySpanExporter
+) -> None:
+    async with serve(tracing=Tracing(exporter, sampling=1.0, batch=False)) as served, served.client() as client:
+        await client.get("/v1/check-api-key", headers={"traceparent": f"01-{INBOUND_TRACE_ID}-b7ad6b7169203331-00-x"})
+
+    assert exporter.get_finished_spans() == ()
+    assert upstream.last.headers["traceparent"].split("-")[1] == INBOUND_TRACE_ID
+
+
+def test_new_traces_are_kept_in_the_share_the_sampling_ratio_says() -> None:
+    tracing = Tracing(None, sampling=0.25)
+    random.seed(20261129)
+    kept = sum(not isinstance(tracing.begin(None), Unsampled) for _ in range(4000))
+    assert 850 <= kept <= 1150
+    assert all(not isinstance(Tracing(None, sampling=1.0).begin(None), Unsampled) for _ in range(200))
+    assert all(isinstance(Tracing(None, sampling=0.0).begin(None), Unsampled) for _ in range(200))
 
 
 async def test_recent_traces_summarise_each_call_with_its_upstream_attempts(serve: Any) -> None:

@@ -7,20 +7,26 @@ idempotent) after 429, 502, 503, 504 or a broken connection; any request after 4
 to connect, which prove the upstream did not process it. Read and total timeouts are not
 retried: a slow upstream is not helped by more calls. The last answer (or failure, with its attempts) is what the
 caller gets.
+
+Logs, metrics and traces watch each exchange from here (`ExchangeWatch`, given when telemetry is on):
+the guard knows every attempt, so observing them costs no client layer of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from naftiko_runtime.consumer.client import (
     DEFAULT_MAX_BODY_BYTES,
     Timeouts,
     UpstreamClient,
     UpstreamError,
+    UpstreamOverloaded,
     UpstreamRequest,
     UpstreamResponse,
     UpstreamTimeout,
@@ -93,10 +99,34 @@ class NamespaceGuard:
         self.limit = ConcurrencyLimit(name, resilience.max_concurrency, resilience.max_queue) if limited else None
 
 
+class ExchangeWatch(Protocol):
+    """Who observes one operation's exchanges with its upstream (`observability/upstream.py`)."""
+
+    def attempt(self, request: UpstreamRequest, number: int) -> tuple[object, UpstreamRequest]:
+        """An attempt begins: a token for `attempt_ended`, and the request to send (trace headers added)."""
+        ...
+
+    def attempt_ended(self, token: object, outcome: int | BaseException, seconds: float) -> None:
+        """The attempt's HTTP status, or what kept it from having one."""
+        ...
+
+    def exchange_ended(self, attempts: int, status: int | None, *, overloaded: bool) -> None:
+        """The exchange is over after `attempts` (0: refused before any, `overloaded` when no slot was free)."""
+        ...
+
+
+class _Tally:
+    __slots__ = ("attempts", "status")
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.status: int | None = None
+
+
 class GuardedClient:
     """The client one operation calls through. `idempotent=None` decides per request by method (forwards)."""
 
-    __slots__ = ("_idempotent", "_inner", "_namespace", "_policy", "_queue_wait", "_ref", "_timeouts")
+    __slots__ = ("_idempotent", "_inner", "_namespace", "_policy", "_queue_wait", "_ref", "_timeouts", "_watch")
 
     def __init__(
         self,
@@ -108,8 +138,10 @@ class GuardedClient:
         policy: RetryPolicy,
         timeouts: Timeouts | None = None,
         queue_wait: float | None = None,
+        watch: ExchangeWatch | None = None,
     ) -> None:
         self._inner = inner
+        self._watch = watch
         self._namespace = namespace
         self._ref = ref
         self._idempotent = idempotent
@@ -122,29 +154,50 @@ class GuardedClient:
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         if self._timeouts is not None:
             request = replace(request, timeouts=self._timeouts)
+        watch = self._watch
+        tally = _Tally() if watch is not None else None
         limit = self._namespace.limit
-        if limit is None:
-            return await self._attempts(request)
-        await limit.acquire(self._queue_wait)
+        overloaded = False
         try:
-            return await self._attempts(request)
+            if limit is None:
+                return await self._attempts(request, tally)
+            try:
+                await limit.acquire(self._queue_wait)
+            except UpstreamOverloaded:
+                overloaded = True
+                raise
+            try:
+                return await self._attempts(request, tally)
+            finally:
+                limit.release()
         finally:
-            limit.release()
+            if watch is not None and tally is not None:
+                watch.exchange_ended(tally.attempts, tally.status, overloaded=overloaded)
 
     async def close(self) -> None:
         # The namespace's client is shared and closed by its owner.
         return None
 
-    async def _attempts(self, request: UpstreamRequest) -> UpstreamResponse:
+    async def _attempts(self, request: UpstreamRequest, tally: _Tally | None) -> UpstreamResponse:
         budget = self._namespace.budget
         budget.deposit()
         policy = self._policy
         idempotent = self._idempotent if self._idempotent is not None else request.method in IDEMPOTENT_METHODS
+        watch = self._watch
         attempt = 1
         while True:
+            sent, token, started = request, None, 0.0
+            if watch is not None and tally is not None:
+                tally.attempts = attempt
+                token, sent = watch.attempt(request, attempt)
+                started = time.perf_counter()
             try:
-                response = await self._inner.send(request)
-            except UpstreamError as error:
+                response = await self._inner.send(sent)
+            except BaseException as error:
+                if watch is not None:
+                    watch.attempt_ended(token, error, time.perf_counter() - started)
+                if not isinstance(error, UpstreamError):
+                    raise
                 error.attempts = attempt
                 if attempt > policy.retries or not _may_retry_failure(error, idempotent) or not budget.withdraw():
                     raise
@@ -152,6 +205,9 @@ class GuardedClient:
                 self._log(str(error), delay, attempt)
             else:
                 status = response.status
+                if watch is not None and tally is not None:
+                    tally.status = status
+                    watch.attempt_ended(token, status, time.perf_counter() - started)
                 if status not in RETRYABLE_STATUSES or attempt > policy.retries:
                     return response
                 # 429 says the request was not processed; other answers leave it unknown.
@@ -177,6 +233,9 @@ def _may_retry_failure(error: UpstreamError, idempotent: bool) -> bool:
     return idempotent and not isinstance(error, UpstreamTimeout | UpstreamTooLarge)
 
 
+_BARE = Resilience(retry=RetryPolicy(retries=0), max_concurrency=0)
+
+
 class Guards:
     """The guarded clients of one capability file: one per operation, one `NamespaceGuard` per namespace."""
 
@@ -188,11 +247,14 @@ class Guards:
         idempotent: frozenset[str],
         *,
         bare: bool = False,
+        watches: Callable[[str], ExchangeWatch] | None = None,
     ) -> None:
-        # `bare`: the clients need no guard (the mock upstream): operations get them as they are.
+        """`bare`: the clients need no limits, timeouts or retries (the mock upstream): operations get
+        them as they are, or only watched when `watches` (an operation's watch, by its ref) is given."""
         self._bare = bare
+        self._watches = watches
         self._clients = clients
-        self._resilience = resilience
+        self._resilience = _BARE if bare else resilience
         self._defaults = defaults
         self._idempotent = idempotent
         self._namespaces: dict[str, NamespaceGuard] = {}
@@ -203,7 +265,7 @@ class Guards:
 
     def client(self, target: UpstreamOperation, *, by_method: bool = False) -> UpstreamClient:
         """The client `target`'s calls go through; `by_method`: each request's method says if it is idempotent."""
-        if self._bare:
+        if self._bare and self._watches is None:
             return self._clients[target.namespace]
         key = (target.ref, by_method)
         guarded = self._guarded.get(key)
@@ -222,5 +284,6 @@ class Guards:
                 policy=self._resilience.retry,
                 timeouts=None if own == wider else own,
                 queue_wait=own.connect,
+                watch=self._watches(target.ref) if self._watches is not None else None,
             )
         return guarded

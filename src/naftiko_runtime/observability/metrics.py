@@ -4,15 +4,17 @@ Every label value is a name from the spec (adapter type and namespace, route or 
 operation), a status, or a fixed word: never something a caller sent, so the number of series is
 bounded by the files served. Label sets are resolved once per action and per operation, at load.
 
-Several worker processes (`PROMETHEUS_MULTIPROC_DIR` set before start, empty) share their values
-through files in that directory, the client library's multiprocess mode: any worker's `/metrics`
+One process keeps its values as plain numbers (`series.py`). Several worker processes
+(`PROMETHEUS_MULTIPROC_DIR` set before start, empty) share theirs through files in that directory,
+the client library's multiprocess mode, with its own metric objects: any worker's `/metrics`
 answers for all of them, gauges summing the live processes.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +27,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
+
+from naftiko_runtime.observability.series import PlainCollector
 
 if TYPE_CHECKING:
     from naftiko_runtime.engine import Action, CallRecord
@@ -49,70 +53,98 @@ def worker_exited(pid: int, multiprocess_dir: str | None = None) -> None:
         prometheus_multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
 
 
+class Counting(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
+
+
+class Rising(Counting, Protocol):
+    def dec(self, amount: float = 1) -> None: ...
+
+
+class Observing(Protocol):
+    def observe(self, amount: float) -> None: ...
+
+
+_S = TypeVar("_S", covariant=True)
+
+
+class Family(Protocol[_S]):
+    def labels(self, *values: str) -> _S: ...
+
+
+class SharedFamilies:
+    """prometheus-client's own metric objects, whose values several processes share through files."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def counter(self, name: str, documentation: str, labelnames: Sequence[str]) -> Counter:
+        return Counter(name, documentation, labelnames, registry=self._registry)
+
+    def gauge(self, name: str, documentation: str, labelnames: Sequence[str]) -> Gauge:
+        return Gauge(name, documentation, labelnames, registry=self._registry, multiprocess_mode="livesum")
+
+    def histogram(
+        self, name: str, documentation: str, labelnames: Sequence[str], buckets: Sequence[float]
+    ) -> Histogram:
+        return Histogram(name, documentation, labelnames, buckets=buckets, registry=self._registry)
+
+
 class Metrics:
     """The metric families of one process, on a registry of their own."""
 
     def __init__(self, multiprocess_dir: str | None = None) -> None:
         self.multiprocess_dir = multiprocess_dir if multiprocess_dir is not None else os.environ.get(MULTIPROCESS_ENV)
         registry = self.registry = CollectorRegistry()
-        self.calls = Counter(
-            "naftiko_calls", "Calls of routes and tools, refused ones included", CALL_LABELS, registry=registry
+        make: SharedFamilies | PlainCollector
+        if self.multiprocess_dir is None:
+            make = PlainCollector()
+            registry.register(make)
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+        else:
+            make = SharedFamilies(registry)
+        self.calls: Family[Counting] = make.counter(
+            "naftiko_calls", "Calls of routes and tools, refused ones included", CALL_LABELS
         )
-        self.errors = Counter(
+        self.errors: Family[Counting] = make.counter(
             "naftiko_call_errors",
             "Calls answered with a 4xx or 5xx status (status_class), refused ones included",
             (*CALL_LABELS, "status_class"),
-            registry=registry,
         )
-        self.duration = Histogram(
+        self.duration: Family[Observing] = make.histogram(
             "naftiko_call_duration_seconds",
             "Time from a call's arguments being accepted to its answer",
             CALL_LABELS,
-            buckets=CALL_BUCKETS,
-            registry=registry,
+            CALL_BUCKETS,
         )
-        self.in_flight = Gauge(
-            "naftiko_calls_in_flight",
-            "Calls under way",
-            ("adapter", "namespace"),
-            registry=registry,
-            multiprocess_mode="livesum",
+        self.in_flight: Family[Rising] = make.gauge(
+            "naftiko_calls_in_flight", "Calls under way", ("adapter", "namespace")
         )
-        self.rejected = Counter(
+        self.rejected: Family[Counting] = make.counter(
             "naftiko_rejected_calls",
             "Calls refused: reason is auth, validation, too_large (request body) or backpressure (upstream busy)",
             ("adapter", "namespace", "reason"),
-            registry=registry,
         )
-        self.upstream_duration = Histogram(
+        self.upstream_duration: Family[Observing] = make.histogram(
             "naftiko_upstream_request_duration_seconds",
             "Time of one attempt at an upstream request, until its answer's headers and body are in",
             ("operation",),
-            buckets=CALL_BUCKETS,
-            registry=registry,
+            CALL_BUCKETS,
         )
-        self.upstream_requests = Counter(
+        self.upstream_requests: Family[Counting] = make.counter(
             "naftiko_upstream_requests",
             "Attempts at upstream requests: status is the HTTP status, or timeout, unreachable, too_large, cancelled",
             ("operation", "status"),
-            registry=registry,
         )
-        self.upstream_retries = Counter(
-            "naftiko_upstream_retries",
-            "Attempts beyond the first at upstream requests",
-            ("operation",),
-            registry=registry,
+        self.upstream_retries: Family[Counting] = make.counter(
+            "naftiko_upstream_retries", "Attempts beyond the first at upstream requests", ("operation",)
         )
-        self.mcp_sessions = Gauge(
+        self.mcp_sessions: Family[Rising] = make.gauge(
             "naftiko_mcp_sessions",
             "MCP sessions open (handshake-era sessions, from their initialized notification to their end)",
             ("endpoint",),
-            registry=registry,
-            multiprocess_mode="livesum",
         )
-        if self.multiprocess_dir is None:
-            ProcessCollector(registry=registry)
-            PlatformCollector(registry=registry)
         self._operations: dict[str, OperationMetrics] = {}
 
     def bind(self, action: Action) -> ActionMetrics:
@@ -184,7 +216,7 @@ class OperationMetrics:
         self._duration = metrics.upstream_duration.labels(ref)
         self._retries = metrics.upstream_retries.labels(ref)
         self._requests = metrics.upstream_requests
-        self._by_status: dict[int | str, Counter] = {}
+        self._by_status: dict[int | str, Counting] = {}
 
     def attempt(self, status: int | str, seconds: float) -> None:
         """One attempt ended: its HTTP status, or what kept it from having one."""

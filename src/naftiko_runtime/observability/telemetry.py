@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from naftiko_runtime.adapters.asgi import ASGIApp, Receive, Scope, Send, problem, send_bytes, send_problem
 from naftiko_runtime.capability import Adapter, CompiledCapability
-from naftiko_runtime.consumer.client import UpstreamClient
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.engine import Action, CallObserver
 from naftiko_runtime.observability.inbound import McpCalls, RequestIds
 from naftiko_runtime.observability.logs import CallLog, LogFormat
 from naftiko_runtime.observability.settings import SpecObservability, control_observability
-from naftiko_runtime.observability.upstream import AttemptClient, OperationClient
+from naftiko_runtime.observability.upstream import OperationWatch
 
 if TYPE_CHECKING:
     from naftiko_runtime.adapters.mcp import McpAdapter
@@ -152,15 +151,10 @@ class Telemetry:
             binders.append(self.tracing.bind)
         return binders
 
-    def namespace_client(self, client: UpstreamClient) -> UpstreamClient:
-        """A consumes namespace's client, observed per attempt."""
-        return AttemptClient(client, self.tracing) if self.active else client
-
-    def operation_client(self, ref: str, client: UpstreamClient) -> UpstreamClient:
-        """The client one operation calls through (its guard), observed per exchange."""
-        if not self.active:
-            return client
-        return OperationClient(client, ref, self.metrics.operation(ref) if self.metrics is not None else None)
+    def operation_watch(self, ref: str) -> OperationWatch:
+        """What observes one consumed operation's upstream exchanges, from its guard."""
+        metrics = self.metrics.operation(ref) if self.metrics is not None else None
+        return OperationWatch(ref, metrics, self.tracing)
 
     def listener_refusals(self, adapter_type: str, namespace: str) -> Callable[[], None] | None:
         """What counts the requests a listener's authentication refuses before any route or tool is named."""

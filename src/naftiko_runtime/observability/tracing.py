@@ -4,19 +4,25 @@ The inbound trace context (W3C `traceparent`, or B3 when the control adapter ask
 parent of the SERVER span; each attempt's context is injected into the upstream request, so the
 upstream's spans join the same trace. Needs the `otel` extra (the SDK; the OTLP exporter for
 `--otel-exporter otlp`); none of it is imported while tracing is off.
+
+With W3C propagation the sampling decision is taken here, before the SDK is asked for anything: it
+follows the caller's sampled flag, else keeps the share `sampling` of new traces by trace id (the
+rule of the SDK's TraceIdRatioBased). A call not sampled costs no span object: its upstream
+requests carry its trace id in a `traceparent` marked not sampled (and the caller's `tracestate`),
+so the services behind take the same decision.
 """
 
 from __future__ import annotations
 
 import collections
+import random
+import re
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.resources import Resource
@@ -27,22 +33,53 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, StatusCode, get_current_span, set_span_in_context
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, StatusCode, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from naftiko_runtime.consumer.client import UpstreamRequest
+from naftiko_runtime.engine import CURRENT_CALL
 from naftiko_runtime.observability.context import INBOUND
 from naftiko_runtime.observability.metrics import adapter_type
 
 if TYPE_CHECKING:
     from naftiko_runtime.engine import Action, CallRecord
-    from naftiko_runtime.observability.upstream import Exchange
 
 Exporter = Literal["otlp", "console", "none"]
 Propagation = Literal["w3c", "b3"]
 OTLP_TRACES_PATH = "/v1/traces"
 _ROOT = Context()
+# W3C Trace Context: version, trace id, parent id, flags (a later version may add fields).
+_TRACEPARENT = re.compile(r"\s*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\s*")
+_LOW_64 = (1 << 64) - 1
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+
+
+class Unsampled:
+    """A call whose trace is not recorded: its trace id and the caller's `tracestate`, passed on."""
+
+    __slots__ = ("trace_id", "tracestate")
+
+    def __init__(self, trace_id: str, tracestate: str | None) -> None:
+        self.trace_id = trace_id
+        self.tracestate = tracestate
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The trace headers of one upstream request: a span id of its own, not sampled."""
+        traceparent = ("traceparent", f"00-{self.trace_id}-{random.getrandbits(64) or 1:016x}-00")
+        return [traceparent] if self.tracestate is None else [traceparent, ("tracestate", self.tracestate)]
+
+
+def _inbound_sampled(traceparent: str) -> tuple[str, bool] | None:
+    """A valid `traceparent`'s trace id and sampled flag, else None (then it is ignored, as W3C says)."""
+    match = _TRACEPARENT.fullmatch(traceparent)
+    if match is None:
+        return None
+    version, trace_id, parent_id, flags, rest = match.groups()
+    if version == "ff" or (version == "00" and rest) or trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
+        return None
+    return trace_id, bool(int(flags, 16) & 1)
 
 
 class TracingUnavailable(Exception):
@@ -95,7 +132,14 @@ class Tracing:
         recent: int = 0,
         batch: bool = True,
     ) -> None:
-        self.provider = TracerProvider(resource=_resource(), sampler=ParentBased(TraceIdRatioBased(sampling)))
+        self.propagator = propagator or TraceContextTextMapPropagator()
+        self.fields = frozenset(field.lower() for field in self.propagator.fields)
+        self.sampling = sampling
+        # W3C: sampling decided here (`begin`), so the SDK records what it is given; else the SDK decides.
+        self._decides = isinstance(self.propagator, TraceContextTextMapPropagator)
+        self._bound = round(sampling * (_LOW_64 + 1))
+        sampler = ParentBased(ALWAYS_ON) if self._decides else ParentBased(TraceIdRatioBased(sampling))
+        self.provider = TracerProvider(resource=_resource(), sampler=sampler)
         if exporter is not None:
             # Console output (and tests) want each span as it ends; a collector wants batches.
             processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
@@ -104,39 +148,53 @@ class Tracing:
         if self.recent is not None:
             self.provider.add_span_processor(self.recent)
         self.tracer = self.provider.get_tracer("naftiko_runtime")
-        self.propagator = propagator or TraceContextTextMapPropagator()
-        self.fields = frozenset(field.lower() for field in self.propagator.fields)
 
     def bind(self, action: Action) -> ActionTracer:
         return ActionTracer(self, action)
 
-    def extract(self, carrier: Mapping[str, str] | None) -> Context:
+    def begin(self, carrier: Mapping[str, str] | None) -> Unsampled | Context:
+        """A call's trace: `Unsampled`, or the context its recorded span starts in (the caller's, if any)."""
+        if self._decides:
+            inbound = _inbound_sampled(carrier["traceparent"]) if carrier and "traceparent" in carrier else None
+            if inbound is None:
+                trace_id = random.getrandbits(128) or 1
+                if trace_id & _LOW_64 >= self._bound:
+                    return Unsampled(f"{trace_id:032x}", None)
+            elif not inbound[1]:
+                return Unsampled(inbound[0], carrier.get("tracestate") if carrier else None)
         return self.propagator.extract(carrier) if carrier else _ROOT
 
-    def start_attempt(self, request: UpstreamRequest, exchange: Exchange) -> tuple[Span, UpstreamRequest]:
-        """A CLIENT span for one attempt, its context in the request's headers (replacing any sent as given)."""
-        parent = None
-        if not get_current_span().get_span_context().is_valid:
+    def start_attempt(self, request: UpstreamRequest, ref: str, number: int) -> tuple[Span | None, UpstreamRequest]:
+        """A CLIENT span for one attempt (None: not sampled), the trace headers in the request's
+        (replacing any sent as given)."""
+        record = CURRENT_CALL.get()
+        trace = record.trace if record is not None else None
+        if trace is None:
             # No call around this one (a forward): the inbound request's context, if it sent one.
             inbound = INBOUND.get()
-            parent = self.extract(inbound.carrier if inbound is not None else None)
+            trace = self.begin(inbound.carrier if inbound is not None else None)
+        if isinstance(trace, Unsampled):
+            return None, self._with_headers(request, trace.headers())
         span = self.tracer.start_span(
-            f"{request.method} {exchange.ref}",
-            context=parent,
+            f"{request.method} {ref}",
+            context=set_span_in_context(trace) if isinstance(trace, Span) else trace,
             kind=SpanKind.CLIENT,
             attributes={
                 "http.request.method": request.method,
                 "url.full": request.url.split("?", 1)[0],
-                "naftiko.upstream.operation": exchange.ref,
-                "naftiko.upstream.attempt": exchange.attempts,
+                "naftiko.upstream.operation": ref,
+                "naftiko.upstream.attempt": number,
             },
         )
         carrier: dict[str, str] = {}
         self.propagator.inject(carrier, context=set_span_in_context(span))
+        return span, self._with_headers(request, list(carrier.items()))
+
+    def _with_headers(self, request: UpstreamRequest, trace_headers: list[tuple[str, str]]) -> UpstreamRequest:
         fields = self.fields
         headers = [(name, value) for name, value in request.headers if name.lower() not in fields]
-        headers.extend(carrier.items())
-        return span, replace(request, headers=headers)
+        headers.extend(trace_headers)
+        return UpstreamRequest(request.method, request.url, headers, request.body, request.timeouts)
 
     def end_attempt(self, span: Span, status: int | str) -> None:
         if isinstance(status, int):
@@ -183,30 +241,31 @@ class ActionTracer:
             attributes |= {"mcp.method.name": "resources/read"}
         self._attributes = attributes
 
-    def _start(self, record: CallRecord) -> Span:
+    def _start(self, record: CallRecord) -> Span | Unsampled:
         inbound = record.inbound
-        parent = self._tracing.extract(inbound.carrier if inbound is not None else None)
+        begun = self._tracing.begin(inbound.carrier if inbound is not None else None)
+        if isinstance(begun, Unsampled):
+            return begun
         # Attributes given at the start cost one validation pass; each later `set_attribute` takes a lock.
         attributes = {**self._attributes, "naftiko.request_id": record.request_id}
-        return self._tracing.tracer.start_span(self._name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
+        return self._tracing.tracer.start_span(self._name, context=begun, kind=SpanKind.SERVER, attributes=attributes)
 
     def call_started(self, record: CallRecord) -> None:
-        span = self._start(record)
-        record.trace = (span, otel_context.attach(set_span_in_context(span)))
+        record.trace = self._start(record)
 
     def call_finished(self, record: CallRecord) -> None:
-        span, token = record.trace
-        otel_context.detach(token)
-        self._end(span, record)
+        self._end(record.trace, record)
 
     def call_refused(self, record: CallRecord) -> None:
-        span = self._start(record)
-        span.set_attribute("naftiko.refusal", record.refusal or "")
-        self._end(span, record)
+        trace = self._start(record)
+        if isinstance(trace, Span):
+            trace.set_attribute("naftiko.refusal", record.refusal or "")
+        self._end(trace, record)
 
-    def _end(self, span: Span, record: CallRecord) -> None:
-        if isinstance(span, NonRecordingSpan):
+    def _end(self, trace: Span | Unsampled, record: CallRecord) -> None:
+        if isinstance(trace, Unsampled | NonRecordingSpan):
             return
+        span = trace
         attributes: dict[str, Any] = {"http.response.status_code": record.status, "naftiko.outcome": record.outcome}
         if record.upstream_operation is not None:
             attributes["naftiko.upstream.operation"] = record.upstream_operation
