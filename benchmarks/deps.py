@@ -20,7 +20,7 @@ from upstream import nginx_binary
 HERE = Path(__file__).resolve().parent
 VENVS = HERE / ".venvs"
 FASTMCP_SPEC = "fastmcp>=4.2,<4.3"
-# The same server stack as the main venv (uvicorn[standard]), so FastMCP runs on uvloop and httptools too.
+# The same server stack as the main venv (uvicorn with uvloop and httptools), so FastMCP runs on them too.
 FASTMCP_EXTRAS = ("uvloop", "httptools")
 HTTPX_SPEC = "httpx>=0.28,<0.29"
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from naftiko_runtime.diagnostics import CapabilityError
 from naftiko_runtime.runtime import RuntimeOptions, build_runtime
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def capability(namespace: str, tool: str = "get-thing", route: str = "/things", auth: str = "") -> str:
@@ -137,3 +141,26 @@ def test_a_wildcard_address_and_a_loopback_one_on_one_port_clash(tmp_path: Path)
     with pytest.raises(CapabilityError) as caught:
         build_runtime(paths, RuntimeOptions(environ={}))
     assert any("on 0.0.0.0 and localhost" in d.message for d in caught.value.diagnostics)
+
+
+def test_building_kombo_imports_neither_jsonschema_nor_jsonpath_until_a_value_needs_them() -> None:
+    """Megabytes an idle server does not need: its companion schemas are checked without jsonschema,
+    and its whole-value mappings need no JSONPath parser; a checked value brings jsonschema in."""
+    script = """
+import sys
+from pathlib import Path
+from naftiko_runtime.runtime import RuntimeOptions, build_runtime
+runtime = build_runtime([Path("capabilities/kombo.yaml")], RuntimeOptions(environ={"KOMBO_API_KEY": "x"}))
+print(sorted(name for name in ("jsonschema", "jsonpath_ng") if name in sys.modules))
+adapters = [adapter for capability in runtime.capabilities for adapter in capability.adapters]
+arguments = [argument for adapter in adapters for action in adapter.actions for argument in action.signature.arguments]
+checks = [argument.check for argument in arguments if argument.check]
+checks[0].is_valid(None)
+print(len(checks) > 0, "jsonschema" in sys.modules)
+"""
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["[]", "True True"]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from jsonpath_ng import JSONPath
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+from typing import TYPE_CHECKING, Any
 
 from naftiko_runtime.spec.dialects import is_whole_value_mapping
 from naftiko_runtime.spec.models import OutputParameter
 from naftiko_runtime.templates import Template, is_template
+
+if TYPE_CHECKING:
+    from jsonpath_ng import JSONPath
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
 
 Shaper = Callable[[Any], Any]
 
@@ -146,7 +146,7 @@ def _parse(mapping: str) -> JSONPath:
         text = "$." + text
     try:
         return _parse_text(text)
-    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+    except Exception as exc:  # the lexer's and parser's errors, and whatever else a path makes it raise
         raise MappingError(f"invalid JSONPath {mapping!r}: {exc}") from None
 
 
@@ -159,6 +159,10 @@ def _parse_text(text: str) -> JSONPath:
 
 @functools.cache
 def _parser() -> ExtendedJsonPathParser:
+    # Imported on first use: jsonpath-ng and its parser tables are about 1 MB, and files that map
+    # only whole values (`$.`) never need them.
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+
     return ExtendedJsonPathParser()
 
 

@@ -636,7 +636,7 @@ def _fill_standard_descriptors() -> None:
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    # uvloop (installed with uvicorn[standard]) when the platform has it; asyncio's loop otherwise.
+    # uvloop (a dependency wherever it builds) when the platform has it; asyncio's loop otherwise.
     try:
         import uvloop
     except ImportError:

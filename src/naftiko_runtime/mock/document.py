@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from naftiko_runtime.openapi_schema import resolve_local_ref
-from naftiko_runtime.spec.source import SourceError, check_yaml_limits
+from naftiko_runtime.spec.source import ExpansionLimits, SourceError, check_yaml_limits
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -42,9 +43,13 @@ def load_file(path: Path) -> dict[str, Any]:
 
 def parse_text(text: str, source: str, *, json_only: bool = False) -> dict[str, Any]:
     try:
-        if not json_only:
-            check_yaml_limits(text, Path(source))
-        data = json.loads(text) if json_only else yaml.load(text, Loader=_DocumentLoader)
+        if json_only:
+            data = json.loads(text)
+        else:
+            data = _load_in_one_pass(text, Path(source))
+            if data is _UNSURE:
+                check_yaml_limits(text, Path(source))
+                data = yaml.load(text, Loader=_DocumentLoader)
     except SourceError as exc:
         raise MockDocumentError(str(exc)) from None
     except json.JSONDecodeError as exc:
@@ -54,6 +59,106 @@ def parse_text(text: str, source: str, *, json_only: bool = False) -> dict[str, 
     if not isinstance(data, dict):
         raise MockDocumentError(f"{source}: not an OpenAPI document (expected a mapping at the top)")
     return data
+
+
+_UNSURE: Any = object()
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# Keys whose meaning depends on the mapping around them (`<<: *base`, `=`): left to the full loader.
+_CONTEXT_TAGS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+_NO_KEY: Any = object()
+
+
+def _load_in_one_pass(text: str, path: Path) -> Any:
+    """The document built straight from the parser's events, the limits of `check_yaml_limits`
+    counted on the way: one parse, and no node tree (a few times the size of the data) in memory.
+
+    Only plain mappings, lists and scalars are built here; anything else (merge keys, tags of
+    other collections, complex keys, aliases that are undefined, repeated or inside their own
+    anchor, several documents, any error) gives `_UNSURE`, and the two passes of before (limits,
+    then the full loader) load the text or say what is wrong with it, exactly as they always did.
+    """
+    loader = _DocumentLoader(text)
+    limits = ExpansionLimits(path)
+    anchors: dict[str, Any] = {}
+    open_anchors: set[str] = set()
+    # Per open collection: [container, anchor, key waiting for its value (mappings)].
+    stack: list[list[Any]] = []
+    document: Any = None
+    documents = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            limits.see(event)
+            if isinstance(event, yaml.ScalarEvent):
+                value = _scalar(loader, event)
+                if value is _UNSURE:
+                    return _UNSURE
+                anchor = event.anchor
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in anchors or event.anchor in open_anchors:
+                    return _UNSURE
+                value, anchor = anchors[event.anchor], None
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                is_mapping = isinstance(event, yaml.MappingStartEvent)
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.MappingNode if is_mapping else yaml.SequenceNode, None, event.implicit)
+                if tag != (_MAP_TAG if is_mapping else _SEQ_TAG):
+                    return _UNSURE
+                value, anchor = ({} if is_mapping else []), event.anchor
+                if anchor is not None:
+                    open_anchors.add(anchor)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                anchor = stack.pop()[1]
+                if anchor is not None:
+                    open_anchors.discard(anchor)
+                continue
+            else:
+                if isinstance(event, yaml.DocumentStartEvent):
+                    documents += 1
+                    if documents > 1:
+                        return _UNSURE
+                continue
+            if anchor is not None:
+                if anchor in anchors:
+                    return _UNSURE
+                anchors[anchor] = value
+            if not stack:
+                document = value
+            else:
+                frame = stack[-1]
+                container, key = frame[0], frame[2]
+                if isinstance(container, list):
+                    container.append(value)
+                elif key is _NO_KEY:
+                    if isinstance(value, dict | list):  # a complex key
+                        return _UNSURE
+                    hash(value)
+                    frame[2] = value
+                else:
+                    container[key] = value
+                    frame[2] = _NO_KEY
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                stack.append([value, event.anchor, _NO_KEY])
+    except Exception:  # any error: the full loader says what it is, in its own words
+        return _UNSURE
+    finally:
+        loader.dispose()
+    return document
+
+
+def _scalar(loader: _DocumentLoader, event: yaml.ScalarEvent) -> Any:
+    """The value of a scalar event, as the full loader constructs it; `_UNSURE` for a context tag."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    constructor = loader.yaml_constructors.get(tag)
+    if tag in _CONTEXT_TAGS or constructor is None:
+        return _UNSURE
+    # No marks: a constructor's error is not shown from here (the full loader tells it).
+    value = constructor(loader, yaml.ScalarNode(tag, event.value, None, None, event.style))
+    return _UNSURE if isinstance(value, types.GeneratorType) else value
 
 
 def check_document(doc: Mapping[str, Any], source: str) -> None:

@@ -95,43 +95,57 @@ _COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 def _check_expansion(text: str, path: Path) -> None:
     """Count nodes as aliases expand them, from parser events (no tree built), stopping at the limits."""
-    # Per open collection: its anchor, its expanded size and depth so far; per anchor, what it expands to.
-    open_collections: list[list[Any]] = []
-    anchored: dict[str, tuple[int, int]] = {}
-    total = 0
+    limits = ExpansionLimits(path)
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, _COLLECTION_STARTS):
-                open_collections.append([event.anchor, 1, 1])
-                size, depth = 1, 1
-            elif isinstance(event, _COLLECTION_ENDS):
-                anchor, size, depth = open_collections.pop()
-                if anchor:
-                    anchored[anchor] = (size, depth)
-                size -= 1  # the collection itself was counted when it opened
-            elif isinstance(event, yaml.ScalarEvent):
-                size, depth = 1, 1
-                if event.anchor:
-                    anchored[event.anchor] = (1, 1)
-            elif isinstance(event, yaml.AliasEvent):
-                size, depth = anchored.get(event.anchor or "", (1, 1))
-            else:
-                continue
-            total += size
-            if open_collections:
-                parent = open_collections[-1]
-                parent[1] += size
-                parent[2] = max(parent[2], depth + 1)
-            if total > MAX_NODES:
-                raise _refused(event, path, f"document too large (over {MAX_NODES} nodes once aliases are expanded)")
-            if len(open_collections) + depth > MAX_DEPTH:
-                raise _refused(event, path, f"nested too deeply (over {MAX_DEPTH} levels, aliases expanded)")
+            limits.see(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
         raise SourceError(f"invalid YAML: {exc.problem or exc.context or 'invalid YAML'}", location) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"invalid YAML: {exc}", Location(str(path))) from None
+
+
+class ExpansionLimits:
+    """Told each parser event in turn: refuses (SourceError) the one past the node or depth limits."""
+
+    __slots__ = ("_anchored", "_open", "_path", "_total")
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        # Per open collection: its anchor, its expanded size and depth so far; per anchor, what it expands to.
+        self._open: list[list[Any]] = []
+        self._anchored: dict[str, tuple[int, int]] = {}
+        self._total = 0
+
+    def see(self, event: yaml.Event) -> None:
+        open_collections = self._open
+        if isinstance(event, _COLLECTION_STARTS):
+            open_collections.append([event.anchor, 1, 1])
+            size, depth = 1, 1
+        elif isinstance(event, _COLLECTION_ENDS):
+            anchor, size, depth = open_collections.pop()
+            if anchor:
+                self._anchored[anchor] = (size, depth)
+            size -= 1  # the collection itself was counted when it opened
+        elif isinstance(event, yaml.ScalarEvent):
+            size, depth = 1, 1
+            if event.anchor:
+                self._anchored[event.anchor] = (1, 1)
+        elif isinstance(event, yaml.AliasEvent):
+            size, depth = self._anchored.get(event.anchor or "", (1, 1))
+        else:
+            return
+        self._total += size
+        if open_collections:
+            parent = open_collections[-1]
+            parent[1] += size
+            parent[2] = max(parent[2], depth + 1)
+        if self._total > MAX_NODES:
+            raise _refused(event, self._path, f"document too large (over {MAX_NODES} nodes once aliases are expanded)")
+        if len(open_collections) + depth > MAX_DEPTH:
+            raise _refused(event, self._path, f"nested too deeply (over {MAX_DEPTH} levels, aliases expanded)")
 
 
 def _refused(event: yaml.Event, path: Path, problem: str) -> SourceError:
