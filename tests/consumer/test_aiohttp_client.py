@@ -68,6 +68,16 @@ async def test_no_user_agent_header_is_added(upstream: StubUpstream, client: Aio
     assert "User-Agent" not in upstream.last.headers
 
 
+async def test_a_cookie_one_answer_sets_never_rides_along_on_later_requests(
+    upstream: StubUpstream, client: AiohttpClient
+) -> None:
+    upstream.answer(200, headers={"Set-Cookie": "session=caller-one; Path=/"})
+    named = f"http://localhost:{upstream.port}"  # a cookie jar keeps no cookie of a bare IP address
+    await client.send(UpstreamRequest("GET", f"{named}/v1/first"))
+    await client.send(UpstreamRequest("GET", f"{named}/v1/second"))
+    assert "cookie" not in {name.lower() for name in upstream.last.headers}
+
+
 async def test_the_answer_comes_back_with_status_lower_case_headers_and_body(
     upstream: StubUpstream, client: AiohttpClient
 ) -> None:

@@ -57,6 +57,9 @@ class AiohttpClient:
             skip_auto_headers=("User-Agent",),
             # URLs arrive encoded by us; aiohttp must not re-quote or normalise them.
             requote_redirect_url=False,
+            # One session serves every caller: a cookie one upstream answer sets must not ride along
+            # on other callers' requests (a caller's own Cookie header still passes where declared).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self._session
 
