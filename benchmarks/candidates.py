@@ -35,11 +35,16 @@ def naftiko_command(*extra: str) -> list[str]:
     return [sys.executable, "-m", "naftiko_runtime", *extra]
 
 
+OBSERVED_SAMPLE_RATIO = "0.01"
+
+
 def observed_flags(upstream_base: str) -> tuple[list[str], dict[str, str]]:
-    """What production runs with: a call line per call at info, Prometheus metrics, every call traced
-    (OTLP, batched, to the upstream's canned answer: it only has to say 200)."""
+    """What production runs with: a call line per call at info, Prometheus metrics, and tracing on:
+    every call's context passed upstream, 1% of new traces recorded (OTLP, batched, to the
+    upstream's canned answer: it only has to say 200)."""
     origin = upstream_base.removesuffix("/v1")
     flags = ["--log-level", "info", "--metrics-port", "0", "--otel-exporter", "otlp"]
+    flags += ["--otel-sample-ratio", OBSERVED_SAMPLE_RATIO]
     return flags, {"OTEL_EXPORTER_OTLP_ENDPOINT": origin}
 
 
