@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.adapters.oauth_resource import OAuthResource
-from naftiko_runtime.arguments import derive_signature
+from naftiko_runtime.arguments import Signature, derive_signature
 from naftiko_runtime.binds import BindError, Variables, resolve_binds
 from naftiko_runtime.consumer.body import BodyError
 from naftiko_runtime.consumer.operation import UpstreamOperation, assign_dotted, compile_operation
@@ -25,7 +25,7 @@ from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, FieldPath, 
 from naftiko_runtime.engine import Action, Hints
 from naftiko_runtime.errors import CallError
 from naftiko_runtime.forward import Forward, compile_forward
-from naftiko_runtime.mapping import MappingError, compile_outputs
+from naftiko_runtime.mapping import MappingError, OutputMapping, compile_outputs
 from naftiko_runtime.mcp_extras import ExtrasError, Prompt, Resource, compile_prompt, compile_resource
 from naftiko_runtime.orchestration import CallStep, Orchestration, compile_orchestration
 from naftiko_runtime.output_schema import schema_from_outputs
@@ -334,7 +334,19 @@ def _forwards(
             mock=options.mock,
             base_dir=capability.path.parent,
         )
-        forwards.append(compile_forward(resource.path, relay, resource.forward.trusted_headers))
+        forward = compile_forward(resource.path, relay, resource.forward.trusted_headers)
+        forward.action = Action(
+            kind="route",
+            adapter=expose.namespace,
+            name=f"* {resource.path}",
+            signature=Signature([], []),
+            output=OutputMapping(None, None),
+            location=capability.loaded.locate((*where, "resources", index, "forward")),
+            target=relay,
+            method="*",
+            path=resource.path,
+        )
+        forwards.append(forward)
     return forwards
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.arguments import Signature
@@ -176,6 +176,13 @@ class CallObserver(Protocol):
         """A call its adapter refused before invoking it (`Action.refused`); no `call_started` came first."""
 
 
+class _HasStatus(Protocol):
+    @property
+    def status(self) -> int: ...
+
+
+_Answered = TypeVar("_Answered", bound=_HasStatus)
+
 # The call under way in this task, for the upstream clients' observers (operation, status, retries).
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("naftiko_call", default=None)
 
@@ -216,15 +223,21 @@ class Action:
 
     async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
         """`arguments` are already validated by `signature.validate`."""
+        if not self.observers:
+            return await self._invoke(arguments)
+        return await self.observe(self._invoke(arguments))
+
+    async def observe(self, work: Awaitable[_Answered]) -> _Answered:
+        """`work` (this action's call, or a forward's relay) awaited with the observers told of it."""
         observers = self.observers
         if not observers:
-            return await self._invoke(arguments)
+            return await work
         record = CallRecord(self, INBOUND.get())
         token = CURRENT_CALL.set(record)
         for observer in observers:
             observer.call_started(record)
         try:
-            outcome = await self._invoke(arguments)
+            outcome = await work
         except CallError as error:
             record.finish(error.status, error)
             raise
@@ -235,7 +248,7 @@ class Action:
             record.finish(500)
             raise
         else:
-            if record.upstream_status is None and (isinstance(outcome, UpstreamAnswer) or self.target is not None):
+            if record.upstream_status is None and (not isinstance(outcome, Success) or self.target is not None):
                 record.upstream_status = outcome.status
             record.finish(outcome.status)
             return outcome

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.consumer.client import UpstreamClient, UpstreamRequest
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
+
+if TYPE_CHECKING:
+    from naftiko_runtime.engine import Action
 
 # Hop-by-hop and framing headers are the transport's business, never forwarded.
 _NEVER = frozenset({"host", "connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te"})
@@ -27,6 +31,8 @@ class Forward:
     trusted: frozenset[str]
     client: UpstreamClient | None = None
     inbound_auth: InboundAuth | None = None
+    # The route its relays count as for logs, metrics and traces (`* PATH`; never served itself).
+    action: Action | None = None
 
     def request(
         self, method: str, tail: str, query: bytes, headers: list[tuple[bytes, bytes]], body: bytes

@@ -111,10 +111,13 @@ class Runtime:
     telemetry: Telemetry | None = None
 
     def observe(self, bind: Callable[[Action], CallObserver]) -> None:
-        """Have an observer told of every call of every route and tool: `bind` makes each action's, once."""
+        """Have an observer told of every call of every route, tool, resource read and forward's relay:
+        `bind` makes each action's, once."""
         for capability in self.capabilities:
             for adapter in capability.adapters:
-                for action in adapter.actions:
+                resources = [resource.action for resource in adapter.resources if resource.action is not None]
+                forwards = [forward.action for forward in adapter.forwards if forward.action is not None]
+                for action in [*adapter.actions, *resources, *forwards]:
                     action.observers = (*action.observers, bind(action))
 
     async def close(self) -> None:

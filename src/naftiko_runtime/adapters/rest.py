@@ -211,8 +211,9 @@ class RestApp:
         try:
             body = await read_body(scope, receive, self._max_body)
             request = forward.request(scope["method"], tail, scope.get("query_string", b""), scope["headers"], body)
-            assert forward.client is not None
-            response = await send_to(forward.target, forward.client, request, f"forward {forward.path}")
+            assert forward.client is not None and forward.action is not None
+            relay = send_to(forward.target, forward.client, request, f"forward {forward.path}")
+            response = await forward.action.observe(relay)
         except BodyTooLarge:
             await send_problem(send, problem(413, "Content Too Large", f"request body exceeds {self._max_body} bytes"))
             return

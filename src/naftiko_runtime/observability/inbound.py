@@ -2,7 +2,7 @@
 
 REST: an ASGI middleware reads `X-Request-Id` (a usable one is kept, else one is made) and the trace
 headers, and returns the id on the answer. MCP: a server middleware of the SDK's does the same for
-each `tools/call` from the HTTP request that carried it (trace context from
+each `tools/call` and `resources/read` from the HTTP request that carried it (trace context from
 the message's `_meta` first, the MCP convention, then from its headers); it also counts the
 sessions open, from their `notifications/initialized` (whose handler lasts the session) to their end.
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
-CALL_METHODS = frozenset({"tools/call"})
+CALL_METHODS = frozenset({"tools/call", "resources/read"})
 
 
 class RequestIds:

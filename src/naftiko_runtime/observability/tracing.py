@@ -232,7 +232,9 @@ class ActionTracer:
         attributes: dict[str, Any] = {"naftiko.adapter.type": kind, "naftiko.adapter.namespace": action.adapter}
         if action.kind == "route":
             self._name = action.name
-            attributes |= {"http.request.method": action.method, "http.route": action.path}
+            attributes["http.route"] = action.path
+            if action.method != "*":  # a forward's relays come with any method
+                attributes["http.request.method"] = action.method
         elif action.kind == "tool":
             self._name = f"tools/call {action.name}"
             attributes |= {"mcp.method.name": "tools/call", "gen_ai.tool.name": action.name}
