@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from naftiko_runtime.openapi_schema import json_type_of
+from naftiko_runtime.schema_fast import compile_check
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -230,7 +231,7 @@ def surely_valid(schema: Any) -> bool:
 class SchemaCheck:
     """`problems(value)`: (place, message) pairs, empty when `value` conforms."""
 
-    __slots__ = ("_compiled", "schema")
+    __slots__ = ("_compiled", "_fast", "schema")
 
     def __init__(self, schema: dict[str, Any], *, checked: bool = False) -> None:
         """`checked`: the schema is known valid (built here, or checked with `schema_problem`)."""
@@ -239,6 +240,8 @@ class SchemaCheck:
             raise InvalidSchema(problem)
         self.schema = schema
         self._compiled: Validator | None = None
+        # What `schema_fast` can check answers most values; jsonschema has the last word on the others.
+        self._fast = compile_check(schema)
 
     @property
     def _validator(self) -> Validator:
@@ -250,9 +253,13 @@ class SchemaCheck:
         return self._compiled
 
     def is_valid(self, value: Any) -> bool:
+        if self._fast is not None and self._fast(value):
+            return True
         return bool(self._validator.is_valid(value))
 
     def problems(self, value: Any, prefix: str = "") -> list[tuple[str, str]]:
+        if self._fast is not None and self._fast(value):
+            return []
         validator = self._validator
         if validator.is_valid(value):
             return []
