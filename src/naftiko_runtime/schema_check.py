@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from naftiko_runtime.openapi_schema import json_type_of
-from naftiko_runtime.schema_fast import compile_check
+from naftiko_runtime.schema_fast import TYPE_NAMES, compile_check, is_number
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -72,7 +72,6 @@ def _draft7_meta() -> Validator:
 
 # What `surely_valid` knows of the 2020-12 meta-schema: keywords whose value is a schema, a
 # mapping of schemas or a non-empty list of schemas, and tests for the other keywords' values.
-_TYPE_NAMES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 _SUBSCHEMA = frozenset(
     {
         "items",
@@ -90,10 +89,6 @@ _SUBSCHEMA = frozenset(
 )
 _SUBSCHEMA_MAPS = frozenset({"properties", "$defs", "patternProperties", "dependentSchemas"})
 _SUBSCHEMA_LISTS = frozenset({"prefixItems", "allOf", "anyOf", "oneOf"})
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_count(value: Any) -> bool:
@@ -118,11 +113,11 @@ def _is_anything(value: Any) -> bool:
 
 def _is_type(value: Any) -> bool:
     if isinstance(value, str):
-        return value in _TYPE_NAMES
+        return value in TYPE_NAMES
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(name, str) and name in _TYPE_NAMES for name in value)
+        and all(isinstance(name, str) and name in TYPE_NAMES for name in value)
         and len(set(value)) == len(value)
     )
 
@@ -132,7 +127,7 @@ def _is_names(value: Any) -> bool:
 
 
 def _is_positive(value: Any) -> bool:
-    return _is_number(value) and value > 0
+    return is_number(value) and value > 0
 
 
 def _is_regex(value: Any) -> bool:
@@ -152,7 +147,7 @@ _VALUE_TESTS: dict[str, Callable[[Any], bool]] = {
     "examples": _is_list,
     "multipleOf": _is_positive,
     "pattern": _is_regex,
-    **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"), _is_number),
+    **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"), is_number),
     **dict.fromkeys(
         (
             "minLength",

@@ -43,7 +43,8 @@ def compile_check(schema: Any) -> Check | None:
         return None
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A JSON number: an int or a float, never a bool (Python's bool is an int)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -53,9 +54,10 @@ _TYPES: dict[str, Check] = {
     "string": lambda value: isinstance(value, str),
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
-    "number": _is_number,
-    "integer": lambda value: _is_number(value) and (isinstance(value, int) or value.is_integer()),
+    "number": is_number,
+    "integer": lambda value: is_number(value) and (isinstance(value, int) or value.is_integer()),
 }
+TYPE_NAMES = frozenset(_TYPES)
 
 
 def _compile(schema: Any) -> Check:
@@ -125,9 +127,9 @@ def _bound(fails: Callable[[Any, Any], bool]) -> Callable[[Any, dict[str, Any]],
     """`fails(value, limit)` written as jsonschema writes it (so NaN fares the same)."""
 
     def compiler(argument: Any, schema: dict[str, Any]) -> Check:
-        if not _is_number(argument):
+        if not is_number(argument):
             raise _Unsupported
-        return lambda value: not _is_number(value) or not fails(value, argument)
+        return lambda value: not is_number(value) or not fails(value, argument)
 
     return compiler
 

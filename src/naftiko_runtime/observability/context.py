@@ -56,9 +56,3 @@ def accepted_request_id(value: str | bytes | None) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     return value if _ACCEPTED_ID.fullmatch(value) else None
-
-
-def current_request_id() -> str:
-    """The id of the inbound request being served, or a new one outside any (stdio, `naftiko call`)."""
-    inbound = INBOUND.get()
-    return inbound.request_id if inbound is not None else new_request_id()

@@ -10,8 +10,8 @@ library's own objects instead (`metrics.py`): their values live in files the wor
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -28,14 +28,8 @@ class CounterSeries:
         self.value += amount
 
 
-class GaugeSeries:
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0.0
-
-    def inc(self, amount: float = 1.0) -> None:
-        self.value += amount
+class GaugeSeries(CounterSeries):
+    __slots__ = ()
 
     def dec(self, amount: float = 1.0) -> None:
         self.value -= amount
@@ -56,61 +50,60 @@ class HistogramSeries:
         self.total += amount
 
 
-class _Family:
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
+_S = TypeVar("_S")
+
+
+class _Family(Generic[_S]):
+    """One metric's series, one per label values, made as they are first asked for."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str], new: Callable[[], _S]) -> None:
         self.name = name
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
+        self._new = new
+        self._series: dict[tuple[str, ...], _S] = {}
 
-
-class CounterFamily(_Family):
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], CounterSeries] = {}
-
-    def labels(self, *values: str) -> CounterSeries:
+    def labels(self, *values: str) -> _S:
         found = self._series.get(values)
         if found is None:
-            found = self._series[_checked(self, values)] = CounterSeries()
+            if len(values) != len(self.labelnames):
+                raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values!r}")
+            found = self._series[values] = self._new()
         return found
 
     def collect(self) -> Metric:
-        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        raise NotImplementedError
+
+
+_V = TypeVar("_V", bound=CounterSeries)
+
+
+class ValueFamily(_Family[_V]):
+    """Counters or gauges: one number a series."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        new: Callable[[], _V],
+        kind: type[CounterMetricFamily | GaugeMetricFamily],
+    ) -> None:
+        super().__init__(name, documentation, labelnames, new)
+        self._kind = kind
+
+    def collect(self) -> Metric:
+        family = self._kind(self.name, self.documentation, labels=self.labelnames)
         for values, series in list(self._series.items()):
             family.add_metric(values, series.value)
         return family
 
 
-class GaugeFamily(_Family):
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], GaugeSeries] = {}
-
-    def labels(self, *values: str) -> GaugeSeries:
-        found = self._series.get(values)
-        if found is None:
-            found = self._series[_checked(self, values)] = GaugeSeries()
-        return found
-
-    def collect(self) -> Metric:
-        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for values, series in list(self._series.items()):
-            family.add_metric(values, series.value)
-        return family
-
-
-class HistogramFamily(_Family):
+class HistogramFamily(_Family[HistogramSeries]):
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str], buckets: Sequence[float]) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._bounds = tuple(sorted(buckets))
-        self._bucket_names = [floatToGoString(bound) for bound in self._bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
-        self._series: dict[tuple[str, ...], HistogramSeries] = {}
-
-    def labels(self, *values: str) -> HistogramSeries:
-        found = self._series.get(values)
-        if found is None:
-            found = self._series[_checked(self, values)] = HistogramSeries(self._bounds)
-        return found
+        bounds = tuple(sorted(buckets))
+        super().__init__(name, documentation, labelnames, lambda: HistogramSeries(bounds))
+        self._bucket_names = [floatToGoString(bound) for bound in bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
 
     def collect(self) -> Metric:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
@@ -123,20 +116,20 @@ class HistogramFamily(_Family):
         return family
 
 
-_F = TypeVar("_F", CounterFamily, GaugeFamily, HistogramFamily)
+_F = TypeVar("_F", bound=_Family[Any])
 
 
 class PlainCollector(Collector):
     """Every family made through it, for a registry (`CollectorRegistry.register`)."""
 
     def __init__(self) -> None:
-        self._families: list[CounterFamily | GaugeFamily | HistogramFamily] = []
+        self._families: list[_Family[Any]] = []
 
-    def counter(self, name: str, documentation: str, labelnames: Sequence[str]) -> CounterFamily:
-        return self._kept(CounterFamily(name, documentation, labelnames))
+    def counter(self, name: str, documentation: str, labelnames: Sequence[str]) -> ValueFamily[CounterSeries]:
+        return self._kept(ValueFamily(name, documentation, labelnames, CounterSeries, CounterMetricFamily))
 
-    def gauge(self, name: str, documentation: str, labelnames: Sequence[str]) -> GaugeFamily:
-        return self._kept(GaugeFamily(name, documentation, labelnames))
+    def gauge(self, name: str, documentation: str, labelnames: Sequence[str]) -> ValueFamily[GaugeSeries]:
+        return self._kept(ValueFamily(name, documentation, labelnames, GaugeSeries, GaugeMetricFamily))
 
     def histogram(
         self, name: str, documentation: str, labelnames: Sequence[str], buckets: Sequence[float]
@@ -150,9 +143,3 @@ class PlainCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         for family in self._families:
             yield family.collect()
-
-
-def _checked(family: _Family, values: tuple[str, ...]) -> tuple[str, ...]:
-    if len(values) != len(family.labelnames):
-        raise ValueError(f"{family.name} takes labels {family.labelnames}, got {values!r}")
-    return values
