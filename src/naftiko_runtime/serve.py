@@ -332,6 +332,23 @@ def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.soc
     return sock
 
 
+# Under load, the objects of the calls under way keep the collector's allocation count climbing
+# (calls leave almost no cyclic garbage): Python's default, a young collection every 700, walked
+# and promoted them so often it took 5% of a REST call's CPU, 9% with logs, metrics and traces on
+# (A/B of CPU per call under wrk). Every 10,000 allocations holds well under a megabyte more.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Before serving: what the load built is moved out of the collector's sight (full collections
+    no longer walk it; they cost 60-110 ms under load before), and young objects are collected
+    less often."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
 def _listener_app(
     listener: Listener,
     runtime: Runtime,
@@ -463,10 +480,7 @@ async def serve(
     server = _Uvicorn(config, app.begin_shutdown)
     if not pre_bound:
         announce(listening, runtime, options, banner)
-    # Everything built so far lives as long as the process: out of the collector's sight, full
-    # collections no longer walk it (they cost 60-110 ms under load without this).
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     # Handlers first: a signal sent as soon as the banner is read must not be lost.
     _exit_quietly_on_signals(server)
     # sse-starlette (the MCP SDK's event streams) ends every stream as soon as a stop begins, the
@@ -562,8 +576,7 @@ def _announce_stdio(listener: Listener | None, banner: TextIO) -> None:
 
 async def _serve_stdio_alone(runtime: Runtime, adapter: McpAdapter, banner: TextIO) -> None:
     """Serve one stdio session; the process ends with it (stdin closed) or on SIGINT/SIGTERM."""
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     try:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             print(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import gc
 import logging
 import math
 import os
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from naftiko_runtime.runtime import Runtime, RuntimeOptions
-from naftiko_runtime.serve import Listening, ServeError, announce, bind_socket, listen, run
+from naftiko_runtime.serve import Listening, ServeError, announce, bind_socket, listen, run, settle_heap
 
 logger = logging.getLogger("naftiko.workers")
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by observability/metrics.py
@@ -176,8 +175,7 @@ class Supervisor:
         previous_wakeup = signal.set_wakeup_fd(wake_write)
         try:
             # Out of the collector's sight before forking: the workers share these pages instead of copying them.
-            gc.collect()
-            gc.freeze()
+            settle_heap()
             for number in range(1, self._count + 1):
                 self._start(number, (wake_read, wake_write))
             print(
