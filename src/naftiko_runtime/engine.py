@@ -221,11 +221,12 @@ class Action:
     # passes unchanged), for the port's OpenAPI document.
     answer_schema: dict[str, Any] | None = None
 
-    async def invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
-        """`arguments` are already validated by `signature.validate`."""
-        if not self.observers:
-            return await self._invoke(arguments)
-        return await self.observe(self._invoke(arguments))
+    def invoke(self, arguments: dict[str, Any]) -> Awaitable[Success | UpstreamAnswer]:
+        """`arguments` are already validated by `signature.validate`. The call itself, or the call
+        observed, is what the caller awaits: no coroutine of its own stands between (every layer of
+        coroutines is passed through again each time the upstream exchange resumes)."""
+        work = self._invoke(arguments)
+        return self.observe(work) if self.observers else work
 
     async def observe(self, work: Awaitable[_Answered]) -> _Answered:
         """`work` (this action's call, or a forward's relay) awaited with the observers told of it."""

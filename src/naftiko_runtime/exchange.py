@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from naftiko_runtime.consumer.client import (
@@ -18,12 +18,13 @@ from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.errors import CallError
 
 
-async def exchange(
+def exchange(
     target: UpstreamOperation, client: UpstreamClient, values: Mapping[str, Any], label: str = ""
-) -> UpstreamResponse:
-    """Build and send the request; 504 on a timeout, 502 when the upstream cannot be reached or
-    answers too much, 503 (with `retryAfter`) when too many calls to it are under way."""
-    return await send_to(target, client, target.build_request(values), label)
+) -> Awaitable[UpstreamResponse]:
+    """Build the request (at once: its errors are raised here) and send it when awaited; 504 on a
+    timeout, 502 when the upstream cannot be reached or answers too much, 503 (with `retryAfter`)
+    when too many calls to it are under way."""
+    return send_to(target, client, target.build_request(values), label)
 
 
 async def send_to(

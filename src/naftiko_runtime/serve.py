@@ -384,8 +384,8 @@ def _bare_app(
     if listener.type == "rest":
         forwards = [forward for adapter in listener.adapters for forward in adapter.forwards]
         openapi = served_document(listener)
-        rest = RestApp(actions, runtime.health, forwards=forwards, cors=cors, openapi=openapi)
-        return runtime.telemetry.rest_app(rest) if runtime.telemetry is not None else rest
+        ids = runtime.telemetry.request_ids() if runtime.telemetry is not None else None
+        return RestApp(actions, runtime.health, forwards=forwards, cors=cors, openapi=openapi, request_ids=ids)
     if listener.type == "skill":
         return SkillApp([skill for adapter in listener.adapters for skill in adapter.skills], runtime.health)
     if listener.type == "control":

@@ -37,7 +37,7 @@ class Served:
                 for action in adapter.actions:
                     self.actions[f"{adapter.type}:{action.name}"] = action
         routes = [action for key, action in self.actions.items() if key.startswith("rest:")]
-        self.rest = telemetry.rest_app(RestApp(routes, runtime.health))
+        self.rest = RestApp(routes, runtime.health, request_ids=telemetry.request_ids())
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.rest), base_url="http://naftiko", timeout=10)

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from starlette.datastructures import Headers
 
-from naftiko_runtime.adapters.asgi import Receive, Scope, Send, problem, send_problem
+from naftiko_runtime.adapters.asgi import Message
+from naftiko_runtime.adapters.health import Health
+from naftiko_runtime.adapters.rest import RestApp
 from naftiko_runtime.observability.context import INBOUND, Inbound
 from naftiko_runtime.observability.inbound import McpCalls, RequestIds
 
@@ -17,12 +19,8 @@ pytestmark = pytest.mark.anyio
 FIELDS = frozenset({"traceparent", "tracestate"})
 
 
-def recording_app(seen: list[Inbound | None]) -> Any:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(INBOUND.get())
-        await send_problem(send, problem(404, "Not Found", "nothing here"))
-
-    return app
+def rest_app(ids: RequestIds) -> RestApp:
+    return RestApp([], Health([]), request_ids=ids)
 
 
 async def request(app: Any, headers: dict[str, str]) -> httpx.Response:
@@ -30,27 +28,48 @@ async def request(app: Any, headers: dict[str, str]) -> httpx.Response:
         return await client.get("/anything", headers=headers)
 
 
+async def ignore(message: Message) -> None:
+    return None
+
+
+def entered(ids: RequestIds, headers: dict[str, str]) -> Inbound | None:
+    """What the calls of a request with `headers` see."""
+    scope = {"type": "http", "headers": [(name.encode(), value.encode()) for name, value in headers.items()]}
+    token, _ = ids.enter(scope, ignore)
+    try:
+        return INBOUND.get()
+    finally:
+        INBOUND.reset(token)
+
+
 async def test_a_usable_request_id_is_kept_and_returned_on_the_answer() -> None:
-    seen: list[Inbound | None] = []
-    answer = await request(RequestIds(recording_app(seen), FIELDS), {"x-request-id": "client-id.1", "traceparent": "t"})
-    assert answer.headers["x-request-id"] == "client-id.1"
-    assert seen == [Inbound("client-id.1", {"traceparent": "t"})]
+    ids = RequestIds(FIELDS)
+    answer = await request(rest_app(ids), {"x-request-id": "client-id.1", "traceparent": "t"})
+    assert answer.status_code == 404 and answer.headers["x-request-id"] == "client-id.1"
+    assert entered(ids, {"x-request-id": "client-id.1", "traceparent": "t"}) == Inbound(
+        "client-id.1", {"traceparent": "t"}
+    )
     assert INBOUND.get() is None
 
 
 @pytest.mark.parametrize("sent", ["", "two words", "x" * 129, 'quote"d', "new\tline"])
 async def test_an_unusable_request_id_is_replaced_by_a_new_one(sent: str) -> None:
-    seen: list[Inbound | None] = []
-    answer = await request(RequestIds(recording_app(seen)), {"x-request-id": sent})
+    answer = await request(rest_app(RequestIds()), {"x-request-id": sent})
     made = answer.headers["x-request-id"]
     assert made != sent and len(made) == 16
-    assert seen[0] is not None and seen[0].request_id == made and seen[0].carrier is None
+    seen = entered(RequestIds(), {"x-request-id": sent})
+    assert seen is not None and seen.request_id not in (sent, made) and seen.carrier is None
+
+
+async def test_every_answer_carries_a_request_id_of_its_own() -> None:
+    app = rest_app(RequestIds())
+    first, second = await request(app, {}), await request(app, {})
+    assert len({first.headers["x-request-id"], second.headers["x-request-id"]}) == 2
 
 
 async def test_without_tracing_no_trace_header_is_read() -> None:
-    seen: list[Inbound | None] = []
-    await request(RequestIds(recording_app(seen)), {"traceparent": "t"})
-    assert seen[0] is not None and seen[0].carrier is None
+    seen = entered(RequestIds(), {"traceparent": "t"})
+    assert seen is not None and seen.carrier is None
 
 
 def mcp_context(method: str, headers: dict[str, str] | None, meta: dict[str, Any] | None = None) -> Any:

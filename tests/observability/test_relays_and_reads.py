@@ -73,7 +73,7 @@ async def test_a_relayed_request_is_logged_counted_and_traced_as_a_call_of_its_f
     )
     runtime = served(tmp_path, upstream, telemetry)
     rest = next(adapter for c in runtime.capabilities for adapter in c.adapters if adapter.type == "rest")
-    app = telemetry.rest_app(RestApp(rest.actions, runtime.health, forwards=rest.forwards))
+    app = RestApp(rest.actions, runtime.health, forwards=rest.forwards, request_ids=telemetry.request_ids())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://naftiko") as client:
         answer = await client.post("/notes/7/archive", json={}, headers={"x-request-id": "relay-1"})

@@ -38,6 +38,8 @@ from naftiko_runtime.errors import CallError, Problem, UpstreamAnswer, invalid_a
 from naftiko_runtime.exchange import send_to
 from naftiko_runtime.forward import Forward
 from naftiko_runtime.json_depth import JsonTooDeep, bounded_loads
+from naftiko_runtime.observability.context import INBOUND
+from naftiko_runtime.observability.inbound import RequestIds
 from naftiko_runtime.openapi_export import OPENAPI_PATH
 from naftiko_runtime.spec.dialects import PathLiteral, split_path
 
@@ -76,8 +78,12 @@ class RestApp:
         forwards: Sequence[Forward] = (),
         cors: CorsPolicy | None = None,
         openapi: bytes | None = None,
+        request_ids: RequestIds | None = None,
     ) -> None:
+        """`request_ids`: each request's id (and trace headers) read and set for its calls, the id
+        returned on its answer (`observability/inbound.py`; given when anything observes calls)."""
         self._health = health
+        self._request_ids = request_ids
         self._forwards = list(forwards)
         self._max_body = max_body
         self._cors = cors
@@ -102,70 +108,80 @@ class RestApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        if self._cors is not None:
-            send = self._cors.wrap(scope, send)
-        method = scope["method"]
-        if method == "HEAD":
-            send = _headers_only(send)
-        raw = scope.get("raw_path")
-        path = _normalise(raw.decode("latin-1") if raw else scope["path"])
-        if path in HEALTH_PATHS:
-            await self._health(scope, receive, send)
-            return
-        route, match = self._match(path)
-        if route is None or match is None:
-            await self._unrouted(path, scope, receive, send)
-            return
-        found = route.methods.get(method)
-        if found is None and method == "HEAD":
-            found = route.methods.get("GET")
-        if method == "OPTIONS" and (found is None or (self._cors is not None and self._cors.is_preflight(scope))):
-            await self._options(scope, send, route.allow)
-            return
-        if found is None:
-            await _send_not_allowed(send, method, route.allow)
-            return
-        action, placeholders = found
-        if not await _admitted(action.inbound_auth, scope, send, action):
-            return
-        arguments: dict[str, Any] | None = None
+        # Request ids are read here, not by a middleware: one coroutine fewer on every call's path.
+        ids = self._request_ids.enter(scope, send) if self._request_ids is not None else None
+        if ids is not None:
+            send = ids[1]
         try:
-            given, body_problem = await self._arguments(action, scope, receive, placeholders, match)
-            arguments = _validated(action, given, body_problem)
-            outcome = await action.invoke(arguments)
-        except CallError as error:
-            if arguments is None:
-                action.refused("validation", error.status)
-            await send_problem(send, error.as_problem())
-            return
-        except BodyTooLarge:
-            action.refused("too_large", 413)
-            await send_problem(send, problem(413, "Content Too Large", f"request body exceeds {self._max_body} bytes"))
-            return
-        except Exception:
-            logger.exception("route %s failed unexpectedly", action.name)
-            await send_problem(
-                send, problem(500, "Internal Server Error", f"route {action.name} failed; see the server log")
-            )
-            return
-        if isinstance(outcome, UpstreamAnswer):
-            headers = passed_headers(outcome.headers)
-            if not outcome.body and not outcome.content_type:
-                await _send_empty(send, outcome.status, headers)
+            if self._cors is not None:
+                send = self._cors.wrap(scope, send)
+            method = scope["method"]
+            if method == "HEAD":
+                send = _headers_only(send)
+            raw = scope.get("raw_path")
+            path = _normalise(raw.decode("latin-1") if raw else scope["path"])
+            if path in HEALTH_PATHS:
+                await self._health(scope, receive, send)
+                return
+            route, match = self._match(path)
+            if route is None or match is None:
+                await self._unrouted(path, scope, receive, send)
+                return
+            found = route.methods.get(method)
+            if found is None and method == "HEAD":
+                found = route.methods.get("GET")
+            if method == "OPTIONS" and (found is None or (self._cors is not None and self._cors.is_preflight(scope))):
+                await self._options(scope, send, route.allow)
+                return
+            if found is None:
+                await _send_not_allowed(send, method, route.allow)
+                return
+            action, placeholders = found
+            if not await _admitted(action.inbound_auth, scope, send, action):
+                return
+            arguments: dict[str, Any] | None = None
+            try:
+                given, body_problem = await self._arguments(action, scope, receive, placeholders, match)
+                arguments = _validated(action, given, body_problem)
+                outcome = await action.invoke(arguments)
+            except CallError as error:
+                if arguments is None:
+                    action.refused("validation", error.status)
+                await send_problem(send, error.as_problem())
+                return
+            except BodyTooLarge:
+                action.refused("too_large", 413)
+                await send_problem(
+                    send, problem(413, "Content Too Large", f"request body exceeds {self._max_body} bytes")
+                )
+                return
+            except Exception:
+                logger.exception("route %s failed unexpectedly", action.name)
+                await send_problem(
+                    send, problem(500, "Internal Server Error", f"route {action.name} failed; see the server log")
+                )
+                return
+            if isinstance(outcome, UpstreamAnswer):
+                headers = passed_headers(outcome.headers)
+                if not outcome.body and not outcome.content_type:
+                    await _send_empty(send, outcome.status, headers)
+                else:
+                    content_type = (outcome.content_type or "application/json").encode("latin-1")
+                    await send_bytes(send, outcome.status, outcome.body, content_type, headers)
+            elif outcome.media is not None:
+                headers = passed_headers(outcome.headers, body_as_is=True)
+                await send_bytes(
+                    send, outcome.status, outcome.media.body, outcome.media.content_type.encode("latin-1"), headers
+                )
+            elif outcome.is_empty:
+                # An empty answer (204, or a 200 with no body) stays empty.
+                await _send_empty(send, outcome.status, passed_headers(outcome.headers))
             else:
-                content_type = (outcome.content_type or "application/json").encode("latin-1")
-                await send_bytes(send, outcome.status, outcome.body, content_type, headers)
-        elif outcome.media is not None:
-            headers = passed_headers(outcome.headers, body_as_is=True)
-            await send_bytes(
-                send, outcome.status, outcome.media.body, outcome.media.content_type.encode("latin-1"), headers
-            )
-        elif outcome.is_empty:
-            # An empty answer (204, or a 200 with no body) stays empty.
-            await _send_empty(send, outcome.status, passed_headers(outcome.headers))
-        else:
-            body = outcome.raw_json if outcome.raw_json is not None else json.dumps(outcome.value).encode()
-            await send_bytes(send, outcome.status, body, _JSON, passed_headers(outcome.headers))
+                body = outcome.raw_json if outcome.raw_json is not None else json.dumps(outcome.value).encode()
+                await send_bytes(send, outcome.status, body, _JSON, passed_headers(outcome.headers))
+        finally:
+            if ids is not None:
+                INBOUND.reset(ids[0])
 
     async def _unrouted(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         """A path no route claims: the docs page, the OpenAPI document, a forward, else 404."""

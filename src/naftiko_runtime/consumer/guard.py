@@ -115,14 +115,6 @@ class ExchangeWatch(Protocol):
         ...
 
 
-class _Tally:
-    __slots__ = ("attempts", "status")
-
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.status: int | None = None
-
-
 class GuardedClient:
     """The client one operation calls through. `idempotent=None` decides per request by method (forwards)."""
 
@@ -151,75 +143,70 @@ class GuardedClient:
         # A queued call waits for a slot as long as it would wait for a connection.
         self._queue_wait = queue_wait
 
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        if self._timeouts is not None:
-            request = replace(request, timeouts=self._timeouts)
-        watch = self._watch
-        tally = _Tally() if watch is not None else None
-        limit = self._namespace.limit
-        overloaded = False
-        try:
-            if limit is None:
-                return await self._attempts(request, tally)
-            try:
-                await limit.acquire(self._queue_wait)
-            except UpstreamOverloaded:
-                overloaded = True
-                raise
-            try:
-                return await self._attempts(request, tally)
-            finally:
-                limit.release()
-        finally:
-            if watch is not None and tally is not None:
-                watch.exchange_ended(tally.attempts, tally.status, overloaded=overloaded)
-
     async def close(self) -> None:
         # The namespace's client is shared and closed by its owner.
         return None
 
-    async def _attempts(self, request: UpstreamRequest, tally: _Tally | None) -> UpstreamResponse:
-        budget = self._namespace.budget
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        # One coroutine for the slot and the attempts: each layer is passed through again whenever
+        # the exchange resumes.
+        if self._timeouts is not None:
+            request = replace(request, timeouts=self._timeouts)
+        watch = self._watch
+        limit = self._namespace.limit
+        if limit is not None and not limit.try_acquire():
+            try:
+                await limit.acquire(self._queue_wait)
+            except UpstreamOverloaded:
+                if watch is not None:
+                    watch.exchange_ended(0, None, overloaded=True)
+                raise
+        namespace = self._namespace
+        budget = namespace.budget
         budget.deposit()
         policy = self._policy
         idempotent = self._idempotent if self._idempotent is not None else request.method in IDEMPOTENT_METHODS
-        watch = self._watch
         attempt = 1
-        while True:
-            sent, token, started = request, None, 0.0
-            if watch is not None and tally is not None:
-                tally.attempts = attempt
-                token, sent = watch.attempt(request, attempt)
-                started = time.perf_counter()
-            try:
-                response = await self._inner.send(sent)
-            except BaseException as error:
+        status: int | None = None
+        try:
+            while True:
+                sent, token, started = request, None, 0.0
                 if watch is not None:
-                    watch.attempt_ended(token, error, time.perf_counter() - started)
-                if not isinstance(error, UpstreamError):
-                    raise
-                error.attempts = attempt
-                if attempt > policy.retries or not _may_retry_failure(error, idempotent) or not budget.withdraw():
-                    raise
-                delay = policy.backoff(attempt)
-                self._log(str(error), delay, attempt)
-            else:
-                status = response.status
-                if watch is not None and tally is not None:
-                    tally.status = status
-                    watch.attempt_ended(token, status, time.perf_counter() - started)
-                if status not in RETRYABLE_STATUSES or attempt > policy.retries:
-                    return response
-                # 429 says the request was not processed; other answers leave it unknown.
-                if not idempotent and status != 429:
-                    return response
-                wait = policy.delay_after(status, response.headers, attempt)
-                if wait is None or not budget.withdraw():
-                    return response
-                delay = wait
-                self._log(f"answered {status}", delay, attempt)
-            await asyncio.sleep(delay)
-            attempt += 1
+                    token, sent = watch.attempt(request, attempt)
+                    started = time.perf_counter()
+                try:
+                    response = await self._inner.send(sent)
+                except BaseException as error:
+                    if watch is not None:
+                        watch.attempt_ended(token, error, time.perf_counter() - started)
+                    if not isinstance(error, UpstreamError):
+                        raise
+                    error.attempts = attempt
+                    if attempt > policy.retries or not _may_retry_failure(error, idempotent) or not budget.withdraw():
+                        raise
+                    delay = policy.backoff(attempt)
+                    self._log(str(error), delay, attempt)
+                else:
+                    status = response.status
+                    if watch is not None:
+                        watch.attempt_ended(token, status, time.perf_counter() - started)
+                    if status not in RETRYABLE_STATUSES or attempt > policy.retries:
+                        return response
+                    # 429 says the request was not processed; other answers leave it unknown.
+                    if not idempotent and status != 429:
+                        return response
+                    wait = policy.delay_after(status, response.headers, attempt)
+                    if wait is None or not budget.withdraw():
+                        return response
+                    delay = wait
+                    self._log(f"answered {status}", delay, attempt)
+                await asyncio.sleep(delay)
+                attempt += 1
+        finally:
+            if limit is not None:
+                limit.release()
+            if watch is not None:
+                watch.exchange_ended(attempt, status, overloaded=False)
 
     def _log(self, what: str, delay: float, attempt: int) -> None:
         total = self._policy.retries + 1

@@ -1,6 +1,6 @@
 """Where calls come in: each inbound request's id and trace context, set for the calls it makes.
 
-REST: an ASGI middleware reads `X-Request-Id` (a usable one is kept, else one is made) and the trace
+REST: the app reads `X-Request-Id` (a usable one is kept, else one is made) and the trace
 headers, and returns the id on the answer. MCP: a server middleware of the SDK's does the same for
 each `tools/call` and `resources/read` from the HTTP request that carried it (trace context from
 the message's `_meta` first, the MCP convention, then from its headers); it also counts the
@@ -10,9 +10,10 @@ sessions open, from their `notifications/initialized` (whose handler lasts the s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
-from naftiko_runtime.adapters.asgi import ASGIApp, Message, Receive, Scope, Send
+from naftiko_runtime.adapters.asgi import Message, Scope, Send
 from naftiko_runtime.observability.context import (
     INBOUND,
     REQUEST_ID_HEADER,
@@ -29,16 +30,17 @@ CALL_METHODS = frozenset({"tools/call", "resources/read"})
 
 
 class RequestIds:
-    """REST: the request id and trace headers of each request, and `X-Request-Id` on every answer."""
+    """REST: each request's id and trace headers, read once (`RestApp` asks, so no middleware
+    stands between the server and the routes), and `X-Request-Id` on every answer."""
 
-    def __init__(self, app: ASGIApp, trace_fields: frozenset[str] = frozenset()) -> None:
-        self._app = app
+    __slots__ = ("_fields",)
+
+    def __init__(self, trace_fields: frozenset[str] = frozenset()) -> None:
         self._fields = frozenset(field.encode() for field in trace_fields)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
+    def enter(self, scope: Scope, send: Send) -> tuple[Token[Inbound | None], Send]:
+        """Set the request's `Inbound` for the calls it makes: the token that resets it, and the
+        `send` that puts the id on the answer."""
         request_id = None
         carrier: dict[str, str] | None = None
         fields = self._fields
@@ -58,11 +60,7 @@ class RequestIds:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        token = INBOUND.set(Inbound(request_id, carrier))
-        try:
-            await self._app(scope, receive, send_with_id)
-        finally:
-            INBOUND.reset(token)
+        return INBOUND.set(Inbound(request_id, carrier)), send_with_id
 
 
 class McpCalls:

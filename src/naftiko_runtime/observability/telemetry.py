@@ -163,11 +163,11 @@ class Telemetry:
         counter = self.metrics.rejected.labels(adapter_type, namespace, "auth")
         return counter.inc
 
-    def rest_app(self, app: ASGIApp) -> ASGIApp:
-        """A REST listener's app, each request given its id (and trace context)."""
+    def request_ids(self) -> RequestIds | None:
+        """What gives a REST listener's requests their ids (and trace contexts), when anything observes calls."""
         if not self.active:
-            return app
-        return RequestIds(app, self.tracing.fields if self.tracing is not None else frozenset())
+            return None
+        return RequestIds(self.tracing.fields if self.tracing is not None else frozenset())
 
     def instrument_mcp(self, adapter: McpAdapter) -> None:
         """An MCP endpoint's calls given their ids and trace contexts; its sessions counted."""
