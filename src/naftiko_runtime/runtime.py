@@ -24,7 +24,7 @@ from naftiko_runtime.consumer.client import Timeouts, UpstreamClient
 from naftiko_runtime.consumer.digest import DigestClient
 from naftiko_runtime.consumer.guard import Guards, Resilience
 from naftiko_runtime.consumer.network import Outbound
-from naftiko_runtime.consumer.redact import RedactingClient, secrets_of
+from naftiko_runtime.consumer.redact import Redaction, secrets_of
 from naftiko_runtime.diagnostics import CapabilityError, Diagnostic, Location, Severity
 from naftiko_runtime.discovery import Discovery, discover
 from naftiko_runtime.engine import DEFAULT_MAX_RESULT_BYTES, Action, CallObserver
@@ -213,8 +213,15 @@ def _attach_clients(
         # Each operation calls through its own guard (limits, timeouts, retries; the mock needs none),
         # which telemetry watches (`observability/upstream.py`).
         watches = telemetry.operation_watch if telemetry is not None and telemetry.active else None
+        redactions: dict[str, Redaction] = {}
         guards = Guards(
-            by_namespace, resilience, options.timeouts, capability.idempotent, bare=options.mock, watches=watches
+            by_namespace,
+            resilience,
+            options.timeouts,
+            capability.idempotent,
+            bare=options.mock,
+            watches=watches,
+            redactions=redactions,
         )
         for namespace in capability.namespaces():
             if options.mock:
@@ -230,7 +237,7 @@ def _attach_clients(
                 client = DigestClient(client, *digest)
             credentials = secrets_of(op.auth.secrets for op in operations)
             if credentials and not options.mock:  # its failures may quote them (`consumer/redact.py`)
-                client = RedactingClient(client, credentials)
+                redactions[namespace] = Redaction(credentials)
             by_namespace[namespace] = client
             clients.append(client)
 

@@ -220,26 +220,16 @@ def _inherited() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("KOMBO")}
 
 
-async def test_a_failure_quoting_a_credential_in_any_encoding_is_scrubbed_and_a_success_is_untouched() -> None:
-    from naftiko_runtime.consumer.client import UpstreamRequest, UpstreamResponse
-    from naftiko_runtime.consumer.redact import REDACTED, RedactingClient
+def test_a_failure_quoting_a_credential_in_any_encoding_is_scrubbed_and_a_success_is_untouched() -> None:
+    from naftiko_runtime.consumer.client import UpstreamResponse
+    from naftiko_runtime.consumer.redact import REDACTED, Redaction
 
     secret = "k/y+z 9"  # characters that percent- and form-encoding change
     quoted = f"raw {secret} pct {quote(secret, safe='')} form {quote_plus(secret)}"
+    headers = {"location": f"https://x/?key={quote(secret, safe='')}", "x-note": secret}
 
-    class Upstream:
-        def __init__(self, status: int) -> None:
-            self.status = status
-
-        async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-            headers = {"location": f"https://x/?key={quote(secret, safe='')}", "x-note": secret}
-            return UpstreamResponse(self.status, headers, quoted.encode())
-
-        async def close(self) -> None:
-            pass
-
-    failed = await RedactingClient(Upstream(401), [secret]).send(UpstreamRequest("GET", "https://x/"))
-    succeeded = await RedactingClient(Upstream(200), [secret]).send(UpstreamRequest("GET", "https://x/"))
+    failed = Redaction([secret]).scrub(UpstreamResponse(401, headers, quoted.encode()))
+    succeeded = Redaction([secret]).scrub(UpstreamResponse(200, headers, quoted.encode()))
     assert secret not in failed.body.decode() and quote(secret, safe="") not in failed.body.decode()
     assert failed.body.decode().count(REDACTED) == 3
     assert failed.headers["location"] == f"https://x/?key={REDACTED}" and failed.headers["x-note"] == REDACTED

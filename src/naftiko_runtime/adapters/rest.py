@@ -59,12 +59,21 @@ _WHERE = {
 _FORWARD_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
+@dataclass(frozen=True, slots=True)
+class _Handler:
+    """One method of a route: its action, its own placeholder names in path order, and whether
+    any argument comes from the body (decided at load: other calls never wait for a body)."""
+
+    action: Action
+    placeholders: list[str]
+    needs_body: bool
+
+
 @dataclass(slots=True)
 class _Route:
     pattern: re.Pattern[str]
     has_placeholders: bool
-    # Per method: the action and its own placeholder names, in path order.
-    methods: dict[str, tuple[Action, list[str]]]
+    methods: dict[str, _Handler]
     # The `Allow` value: the declared methods, HEAD where GET is, OPTIONS (set once every route is in).
     allow: bytes = b""
 
@@ -101,7 +110,8 @@ class RestApp:
                     self._patterned.append(route)
                 else:
                     self._literal[_normalise(action.path)] = route
-            route.methods.setdefault(action.method, (action, placeholders))
+            needs_body = any(argument.source in ("body", "body_field") for argument in action.signature.arguments)
+            route.methods.setdefault(action.method, _Handler(action, placeholders, needs_body))
         for route in by_shape.values():
             route.allow = _allow(route.methods)
 
@@ -136,12 +146,13 @@ class RestApp:
             if found is None:
                 await _send_not_allowed(send, method, route.allow)
                 return
-            action, placeholders = found
-            if not await _admitted(action.inbound_auth, scope, send, action):
+            action = found.action
+            if action.inbound_auth is not None and not await _admitted(action.inbound_auth, scope, send, action):
                 return
             arguments: dict[str, Any] | None = None
             try:
-                given, body_problem = await self._arguments(action, scope, receive, placeholders, match)
+                raw = await read_body(scope, receive, self._max_body) if found.needs_body else None
+                given, body_problem = _arguments(action, scope, raw, found.placeholders, match)
                 arguments = _validated(action, given, body_problem)
                 outcome = await action.invoke(arguments)
             except CallError as error:
@@ -250,49 +261,50 @@ class RestApp:
                 return route, match
         return None, None
 
-    async def _arguments(
-        self, action: Action, scope: Scope, receive: Receive, placeholders: list[str], match: re.Match[str]
-    ) -> tuple[dict[str, Any], Problem | None]:
-        """The caller's arguments by name, and what is wrong with the body when it is not JSON."""
-        route_values = {name: unquote(value) for name, value in zip(placeholders, match.groups(), strict=True)}
-        needs_body = any(argument.source in ("body", "body_field") for argument in action.signature.arguments)
-        body: Any = None
-        body_problem: Problem | None = None
-        if needs_body:
-            raw = await read_body(scope, receive, self._max_body)
-            if raw.strip():
-                try:
-                    body = bounded_loads(raw)
-                except JsonTooDeep as exc:
-                    body_problem = Problem("body", f"request body is {exc}")
-                except ValueError:
-                    body_problem = Problem("body", "request body is not valid JSON")
-        query: dict[str, list[str]] | None = None
-        headers: dict[str, str] | None = None
-        given: dict[str, Any] = {}
-        for argument in action.signature.arguments:
-            source = argument.source
-            if source == "path" and argument.route_name is not None:
-                given[argument.name] = route_values.get(argument.route_name)
-                continue
-            if source in ("query", "path"):
-                if query is None:
-                    query = _query(scope)
-                values = query.get(argument.name)
-                if values is not None:
-                    given[argument.name] = values if argument.type == "array" else values[-1]
-            elif source in ("header", "cookie"):
-                if headers is None:
-                    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-                value = headers.get(argument.name.lower()) if source == "header" else _cookie(headers, argument.name)
-                if value is not None:
-                    given[argument.name] = value
-            elif source == "body":
-                if body is not None:
-                    given[argument.name] = body
-            elif isinstance(body, dict) and argument.name in body:
-                given[argument.name] = body[argument.name]
-        return given, body_problem
+
+def _arguments(
+    action: Action, scope: Scope, raw: bytes | None, placeholders: list[str], match: re.Match[str]
+) -> tuple[dict[str, Any], Problem | None]:
+    """The caller's arguments by name (`raw`: the body, read when an argument comes from it), and
+    what is wrong with the body when it is not JSON."""
+    route_values = (
+        {name: unquote(value) for name, value in zip(placeholders, match.groups(), strict=True)} if placeholders else {}
+    )
+    body: Any = None
+    body_problem: Problem | None = None
+    if raw is not None and raw.strip():
+        try:
+            body = bounded_loads(raw)
+        except JsonTooDeep as exc:
+            body_problem = Problem("body", f"request body is {exc}")
+        except ValueError:
+            body_problem = Problem("body", "request body is not valid JSON")
+    query: dict[str, list[str]] | None = None
+    headers: dict[str, str] | None = None
+    given: dict[str, Any] = {}
+    for argument in action.signature.arguments:
+        source = argument.source
+        if source == "path" and argument.route_name is not None:
+            given[argument.name] = route_values.get(argument.route_name)
+            continue
+        if source in ("query", "path"):
+            if query is None:
+                query = _query(scope)
+            values = query.get(argument.name)
+            if values is not None:
+                given[argument.name] = values if argument.type == "array" else values[-1]
+        elif source in ("header", "cookie"):
+            if headers is None:
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            value = headers.get(argument.name.lower()) if source == "header" else _cookie(headers, argument.name)
+            if value is not None:
+                given[argument.name] = value
+        elif source == "body":
+            if body is not None:
+                given[argument.name] = body
+        elif isinstance(body, dict) and argument.name in body:
+            given[argument.name] = body[argument.name]
+    return given, body_problem
 
 
 def _validated(action: Action, given: dict[str, Any], body_problem: Problem | None) -> dict[str, Any]:

@@ -75,7 +75,11 @@ class AiohttpClient:
                 allow_redirects=False,
                 timeout=self._timeout if own is None else _client_timeout(own),
             ) as response:
-                body = await _read(response, self._max_body)
+                limit = self._max_body
+                if limit is None or _within(response, limit):
+                    body = await response.read()
+                else:
+                    body = await _read_counted(response, limit)
                 return UpstreamResponse(
                     status=response.status,
                     headers=response.headers,
@@ -126,17 +130,18 @@ def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read)
 
 
-async def _read(response: aiohttp.ClientResponse, limit: int | None) -> bytes:
-    """The whole answer, or `UpstreamTooLarge` as soon as it is known to exceed `limit` bytes."""
-    if limit is None:
-        return await response.read()
+def _within(response: aiohttp.ClientResponse, limit: int) -> bool:
+    """Whether the answer declares a length within `limit` that is its length as read (not compressed)."""
     length = response.content_length
-    encoded = "Content-Encoding" in response.headers
-    if length is not None and not encoded:
-        if length > limit:
-            response.close()  # drop the connection instead of draining the answer
-            raise UpstreamTooLarge(_too_large(limit, length))
-        return await response.read()
+    return length is not None and length <= limit and "Content-Encoding" not in response.headers
+
+
+async def _read_counted(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """An answer not known to fit: `UpstreamTooLarge` as soon as it is known to exceed `limit` bytes."""
+    length = response.content_length
+    if length is not None and length > limit and "Content-Encoding" not in response.headers:
+        response.close()  # drop the connection instead of draining the answer
+        raise UpstreamTooLarge(_too_large(limit, length))
     # Unknown length, or compressed: count what decompression yields.
     chunks: list[bytes] = []
     size = 0

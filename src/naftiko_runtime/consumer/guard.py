@@ -34,6 +34,7 @@ from naftiko_runtime.consumer.client import (
 )
 from naftiko_runtime.consumer.limits import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE, ConcurrencyLimit
 from naftiko_runtime.consumer.operation import UpstreamOperation
+from naftiko_runtime.consumer.redact import Redaction
 from naftiko_runtime.consumer.retry import (
     IDEMPOTENT_METHODS,
     RETRYABLE_STATUSES,
@@ -118,7 +119,17 @@ class ExchangeWatch(Protocol):
 class GuardedClient:
     """The client one operation calls through. `idempotent=None` decides per request by method (forwards)."""
 
-    __slots__ = ("_idempotent", "_inner", "_namespace", "_policy", "_queue_wait", "_ref", "_timeouts", "_watch")
+    __slots__ = (
+        "_idempotent",
+        "_inner",
+        "_namespace",
+        "_policy",
+        "_queue_wait",
+        "_redaction",
+        "_ref",
+        "_timeouts",
+        "_watch",
+    )
 
     def __init__(
         self,
@@ -131,9 +142,12 @@ class GuardedClient:
         timeouts: Timeouts | None = None,
         queue_wait: float | None = None,
         watch: ExchangeWatch | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
+        """`redaction`: the namespace's credentials, scrubbed from the answer returned (`consumer/redact.py`)."""
         self._inner = inner
         self._watch = watch
+        self._redaction = redaction
         self._namespace = namespace
         self._ref = ref
         self._idempotent = idempotent
@@ -190,14 +204,9 @@ class GuardedClient:
                     status = response.status
                     if watch is not None:
                         watch.attempt_ended(token, status, time.perf_counter() - started)
-                    if status not in RETRYABLE_STATUSES or attempt > policy.retries:
-                        return response
-                    # 429 says the request was not processed; other answers leave it unknown.
-                    if not idempotent and status != 429:
-                        return response
-                    wait = policy.delay_after(status, response.headers, attempt)
-                    if wait is None or not budget.withdraw():
-                        return response
+                    wait = None if status not in RETRYABLE_STATUSES else self._retry_wait(response, attempt, idempotent)
+                    if wait is None:
+                        return response if self._redaction is None else self._redaction.scrub(response)
                     delay = wait
                     self._log(f"answered {status}", delay, attempt)
                 await asyncio.sleep(delay)
@@ -207,6 +216,19 @@ class GuardedClient:
                 limit.release()
             if watch is not None:
                 watch.exchange_ended(attempt, status, overloaded=False)
+
+    def _retry_wait(self, response: UpstreamResponse, attempt: int, idempotent: bool) -> float | None:
+        """How long to wait before trying again after a retryable status; None: this is the answer."""
+        status = response.status
+        if attempt > self._policy.retries:
+            return None
+        # 429 says the request was not processed; other answers leave it unknown.
+        if not idempotent and status != 429:
+            return None
+        wait = self._policy.delay_after(status, response.headers, attempt)
+        if wait is None or not self._namespace.budget.withdraw():
+            return None
+        return wait
 
     def _log(self, what: str, delay: float, attempt: int) -> None:
         total = self._policy.retries + 1
@@ -235,11 +257,14 @@ class Guards:
         *,
         bare: bool = False,
         watches: Callable[[str], ExchangeWatch] | None = None,
+        redactions: Mapping[str, Redaction] | None = None,
     ) -> None:
         """`bare`: the clients need no limits, timeouts or retries (the mock upstream): operations get
-        them as they are, or only watched when `watches` (an operation's watch, by its ref) is given."""
+        them as they are, or only watched when `watches` (an operation's watch, by its ref) is given.
+        `redactions`: by namespace, the credentials its answers are scrubbed of."""
         self._bare = bare
         self._watches = watches
+        self._redactions = redactions if redactions is not None else {}
         self._clients = clients
         self._resilience = _BARE if bare else resilience
         self._defaults = defaults
@@ -272,5 +297,6 @@ class Guards:
                 timeouts=None if own == wider else own,
                 queue_wait=own.connect,
                 watch=self._watches(target.ref) if self._watches is not None else None,
+                redaction=self._redactions.get(namespace),
             )
         return guarded

@@ -5,7 +5,8 @@ quoting the token, a redirect whose `Location` carries the query. Such answers a
 callers (REST) or quoted to models (MCP), so in every answer that is not a success, and in a
 success's `Location`, each credential of the namespace is replaced, in the forms it travels in
 (as is, percent-encoded, form-encoded). Successful bodies are the API's data and are not scanned:
-a namespace without credentials, or a successful call, pays nothing more than the wrapper's call.
+a namespace without credentials, or a successful call, pays nothing more than one look at `Location`.
+Each operation's guard (`consumer/guard.py`) scrubs the answer it returns.
 """
 
 from __future__ import annotations
@@ -16,33 +17,31 @@ from urllib.parse import quote, quote_plus
 
 from multidict import CIMultiDict
 
-from naftiko_runtime.consumer.client import UpstreamClient, UpstreamRequest, UpstreamResponse
+from naftiko_runtime.consumer.client import UpstreamResponse
 
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter values would blank out ordinary text; they are not credentials worth the name
 
 
-class RedactingClient:
-    """`client`, with `secrets` scrubbed from every failure it returns."""
+class Redaction:
+    """`secrets` scrubbed from the answers that may quote them (`scrub`)."""
 
-    def __init__(self, client: UpstreamClient, secrets: Iterable[str]) -> None:
+    __slots__ = ("_bytes", "_texts")
+
+    def __init__(self, secrets: Iterable[str]) -> None:
         forms = {form for secret in secrets if len(secret) >= MIN_SECRET for form in _forms(secret)}
         # Longest first: a form containing another is replaced whole.
         self._texts = sorted(forms, key=len, reverse=True)
         self._bytes = [(text.encode(), REDACTED.encode()) for text in self._texts]
-        self._client = client
 
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        response = await self._client.send(request)
+    def scrub(self, response: UpstreamResponse) -> UpstreamResponse:
+        """A failure without the secrets in its headers and body; a success without them in its `Location`."""
         if 200 <= response.status < 300:
             location = response.headers.get("location") or response.headers.get("Location")
             if not location or not self._contains(location):
                 return response
             return replace(response, headers=self._headers(response.headers))
         return replace(response, headers=self._headers(response.headers), body=self._body(response.body))
-
-    async def close(self) -> None:
-        await self._client.close()
 
     def _contains(self, text: str) -> bool:
         return any(secret in text for secret in self._texts)
