@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 import anyio
@@ -15,7 +16,7 @@ from tests.conftest import SecretTripwire
 from tests.consumer.upstream_stub import StubUpstream
 
 from naftiko_runtime.consumer.guard import Resilience
-from naftiko_runtime.observability.logs import FLUSH_SECONDS, CallLines, CallLog, JsonFormatter
+from naftiko_runtime.observability.logs import FLUSH_SECONDS, CallLines, CallLog, JsonFormatter, _Clock
 from naftiko_runtime.observability.telemetry import Telemetry, TelemetryOptions
 
 pytestmark = pytest.mark.anyio
@@ -144,3 +145,23 @@ async def test_a_call_refused_because_the_upstream_is_busy_says_so(serve: Any, u
     busy = next(line for line in stream.getvalue().splitlines() if "status=503" in line)
     assert " upstream=kombo-general.getcheckapikey upstream_status=- retries=0 " in busy
     assert busy.endswith(" status=503 outcome=refused reason=backpressure")
+
+
+@pytest.mark.parametrize("iso", [False, True])
+def test_time_stamps_match_the_log_records_and_change_with_each_millisecond(
+    monkeypatch: pytest.MonkeyPatch, iso: bool
+) -> None:
+    clock = _Clock(iso=iso)
+    formatter = JsonFormatter() if iso else logging.Formatter()
+
+    def expected(now: float) -> str:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = now, int(now * 1000) % 1000
+        return json.loads(formatter.format(record))["time"] if iso else formatter.formatTime(record)
+
+    stamps = []
+    for now in (1_700_000_000.0004, 1_700_000_000.0009, 1_700_000_000.0012, 1_700_000_000.9995, 1_700_000_001.25):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        stamps.append(clock.now())
+        assert stamps[-1] == expected(now)
+    assert stamps[0] == stamps[1] and len(set(stamps)) == 4

@@ -93,25 +93,33 @@ class CallLines:
 
 
 class _Clock:
-    """Timestamps as the log lines spell them, the part down to the second made once a second."""
+    """Timestamps as the log lines spell them: the part down to the second made once a second, the
+    whole stamp once a millisecond (a busy server logs several calls in each)."""
+
+    __slots__ = ("_iso", "_millisecond", "_prefix", "_second", "_stamp")
 
     def __init__(self, iso: bool) -> None:
         self._iso = iso
         self._second = -1
+        self._millisecond = -1
         self._prefix = ""
+        self._stamp = ""
 
     def now(self) -> str:
-        now = time.time()
-        second = int(now)
+        millisecond = int(time.time() * 1000)
+        if millisecond == self._millisecond:
+            return self._stamp
+        self._millisecond = millisecond
+        second, within = divmod(millisecond, 1000)
         if second != self._second:
             self._second = second
             if self._iso:
                 self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             else:
                 self._prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        milliseconds = int((now - second) * 1000)
         # logging's default asctime, or ISO 8601 in UTC as JsonFormatter writes it.
-        return f"{self._prefix}.{milliseconds:03d}+00:00" if self._iso else f"{self._prefix},{milliseconds:03d}"
+        self._stamp = f"{self._prefix}.{within:03d}+00:00" if self._iso else f"{self._prefix},{within:03d}"
+        return self._stamp
 
 
 class CallLog:
