@@ -57,18 +57,18 @@ _ZERO_SPAN = "0" * 16
 
 
 class Unsampled:
-    """A call whose trace is not recorded: its trace id and the caller's `tracestate`, passed on."""
+    """A call whose trace is not recorded: the trace headers its upstream requests carry, made once.
 
-    __slots__ = ("trace_id", "tracestate")
+    Its trace id, marked not sampled, under a parent id of its own (no span records it, so one
+    serves all its requests), and the caller's `tracestate`.
+    """
+
+    __slots__ = ("headers", "trace_id")
 
     def __init__(self, trace_id: str, tracestate: str | None) -> None:
         self.trace_id = trace_id
-        self.tracestate = tracestate
-
-    def headers(self) -> list[tuple[str, str]]:
-        """The trace headers of one upstream request: a span id of its own, not sampled."""
-        traceparent = ("traceparent", f"00-{self.trace_id}-{random.getrandbits(64) or 1:016x}-00")
-        return [traceparent] if self.tracestate is None else [traceparent, ("tracestate", self.tracestate)]
+        traceparent = ("traceparent", f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00")
+        self.headers = [traceparent] if tracestate is None else [traceparent, ("tracestate", tracestate)]
 
 
 def _inbound_sampled(traceparent: str) -> tuple[str, bool] | None:
@@ -174,7 +174,7 @@ class Tracing:
             inbound = INBOUND.get()
             trace = self.begin(inbound.carrier if inbound is not None else None)
         if isinstance(trace, Unsampled):
-            return None, self._with_headers(request, trace.headers())
+            return None, self._with_headers(request, trace.headers)
         span = self.tracer.start_span(
             f"{request.method} {ref}",
             context=set_span_in_context(trace) if isinstance(trace, Span) else trace,
