@@ -12,11 +12,11 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.arguments import Signature
-from naftiko_runtime.consumer.client import UpstreamClient
+from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.diagnostics import Location
 from naftiko_runtime.errors import CallError, UpstreamAnswer
-from naftiko_runtime.exchange import exchange
+from naftiko_runtime.exchange import upstream_failure
 from naftiko_runtime.json_depth import bounded_loads
 from naftiko_runtime.mapping import OutputMapping
 from naftiko_runtime.observability.context import INBOUND, Inbound, new_request_id
@@ -286,7 +286,12 @@ class Action:
             return Success(200, self.output.apply(named))
         assert self.client is not None
         values = self.signature.upstream_values(arguments, target.variables_context)
-        response = await exchange(target, self.client, values)
+        request = target.build_request(values)
+        # `exchange` inlined: the most common call goes through one coroutine fewer.
+        try:
+            response = await self.client.send(request)
+        except UpstreamError as error:
+            raise upstream_failure(target.ref, error) from None
         headers = response.headers
         if not 200 <= response.status < 300:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body, headers)

@@ -33,10 +33,12 @@ async def send_to(
     try:
         return await client.send(request)
     except UpstreamError as error:
-        raise _call_error(target.ref, error, f"{label}: " if label else "") from None
+        raise upstream_failure(target.ref, error, label) from None
 
 
-def _call_error(ref: str, error: UpstreamError, prefix: str) -> CallError:
+def upstream_failure(ref: str, error: UpstreamError, label: str = "") -> CallError:
+    """What the caller of operation `ref` is told of `error` (`label`: which step of a call it was)."""
+    prefix = f"{label}: " if label else ""
     attempts = f" ({error.attempts} attempts)" if error.attempts > 1 else ""
     if isinstance(error, UpstreamOverloaded):
         detail = f"{prefix}upstream {ref} is busy: {error}; retry after {error.retry_after} s"

@@ -473,6 +473,9 @@ async def serve(
         ws="none",
         log_level="warning",
         access_log=False,
+        # Nothing here reads a caller's address or scheme, which is all X-Forwarded-* would rewrite:
+        # uvicorn's middleware for it would be one more layer on every request for no effect.
+        proxy_headers=False,
         # A backstop: the dispatcher cuts what still runs when --graceful-timeout ends, and answers it.
         timeout_graceful_shutdown=math.ceil(options.graceful_timeout) + 2,
         log_config=None,
