@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import sys
-import time
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -20,6 +20,7 @@ from naftiko_runtime.observability.logs import FLUSH_SECONDS, CallLines, CallLog
 from naftiko_runtime.observability.telemetry import Telemetry, TelemetryOptions
 
 pytestmark = pytest.mark.anyio
+RECORD: Any = SimpleNamespace(request_id="id-1")
 TEXT_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO naftiko\.calls: ")
 
 
@@ -95,8 +96,8 @@ async def test_a_cancelled_call_is_logged_as_cancelled(serve: Any, upstream: Stu
 async def test_lines_are_written_in_a_batch_soon_after_the_calls() -> None:
     stream = io.StringIO()
     lines = CallLines(stream)
-    lines.write("one\n")
-    lines.write("two\n")
+    lines.write(lambda stamp, record: "one\n", RECORD)
+    lines.write(lambda stamp, record: "two\n", RECORD)
     assert stream.getvalue() == ""
     await anyio.sleep(FLUSH_SECONDS * 3)
     assert stream.getvalue() == "one\ntwo\n"
@@ -104,8 +105,8 @@ async def test_lines_are_written_in_a_batch_soon_after_the_calls() -> None:
 
 def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
     stream = io.StringIO()
-    CallLines(stream).write("now\n")
-    assert stream.getvalue() == "now\n"
+    CallLines(stream).write(lambda stamp, record: f"{record.request_id} now\n", RECORD)
+    assert stream.getvalue() == "id-1 now\n"
 
 
 def test_above_info_no_call_logger_is_bound() -> None:
@@ -148,9 +149,7 @@ async def test_a_call_refused_because_the_upstream_is_busy_says_so(serve: Any, u
 
 
 @pytest.mark.parametrize("iso", [False, True])
-def test_time_stamps_match_the_log_records_and_change_with_each_millisecond(
-    monkeypatch: pytest.MonkeyPatch, iso: bool
-) -> None:
+def test_time_stamps_match_the_log_records_and_change_with_each_millisecond(iso: bool) -> None:
     clock = _Clock(iso=iso)
     formatter = JsonFormatter() if iso else logging.Formatter()
 
@@ -161,7 +160,6 @@ def test_time_stamps_match_the_log_records_and_change_with_each_millisecond(
 
     stamps = []
     for now in (1_700_000_000.0004, 1_700_000_000.0009, 1_700_000_000.0012, 1_700_000_000.9995, 1_700_000_001.25):
-        monkeypatch.setattr(time, "time", lambda now=now: now)
-        stamps.append(clock.now())
+        stamps.append(clock.at(now))
         assert stamps[-1] == expected(now)
     assert stamps[0] == stamps[1] and len(set(stamps)) == 4
