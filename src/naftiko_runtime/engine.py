@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, TypeVar
 
 from naftiko_runtime.adapters.inbound_auth import InboundAuth
 from naftiko_runtime.arguments import Signature
-from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError
+from naftiko_runtime.consumer.client import UpstreamClient, UpstreamError, UpstreamResponse
 from naftiko_runtime.consumer.operation import UpstreamOperation
 from naftiko_runtime.diagnostics import Location
 from naftiko_runtime.errors import CallError, UpstreamAnswer
@@ -222,41 +222,55 @@ class Action:
     answer_schema: dict[str, Any] | None = None
 
     def invoke(self, arguments: dict[str, Any]) -> Awaitable[Success | UpstreamAnswer]:
-        """`arguments` are already validated by `signature.validate`. The call itself, or the call
-        observed, is what the caller awaits: no coroutine of its own stands between (every layer of
-        coroutines is passed through again each time the upstream exchange resumes)."""
-        work = self._invoke(arguments)
+        """`arguments` are already validated by `signature.validate`. An upstream exchange (most
+        calls) tells the observers of itself, in its own coroutine: a wrapping one would be passed
+        through again each time the exchange resumes."""
+        target = self.target
+        if target is not None and self.unresolved is None and self.orchestration is None:
+            return self._exchanged(target, arguments)
+        work = self._composed(arguments)
         return self.observe(work) if self.observers else work
 
     async def observe(self, work: Awaitable[_Answered]) -> _Answered:
-        """`work` (this action's call, or a forward's relay) awaited with the observers told of it."""
-        observers = self.observers
-        if not observers:
+        """`work` (a forward's relay) awaited with the observers told of it, as a call of this action."""
+        if not self.observers:
             return await work
-        record = CallRecord(self, INBOUND.get())
-        token = CURRENT_CALL.set(record)
-        for observer in observers:
-            observer.call_started(record)
+        watched = self._call_started()
         try:
             outcome = await work
-        except CallError as error:
+        except BaseException as error:
+            self._call_failed(watched, error)
+            raise
+        self._call_finished(watched, outcome)
+        return outcome
+
+    def _call_started(self) -> tuple[CallRecord, Token[CallRecord | None]]:
+        record = CallRecord(self, INBOUND.get())
+        token = CURRENT_CALL.set(record)
+        for observer in self.observers:
+            observer.call_started(record)
+        return record, token
+
+    def _call_failed(self, watched: tuple[CallRecord, Token[CallRecord | None]], error: BaseException) -> None:
+        record = watched[0]
+        if isinstance(error, CallError):
             record.finish(error.status, error)
-            raise
-        except asyncio.CancelledError:
-            record.finish(CANCELLED_STATUS)
-            raise
-        except BaseException:
-            record.finish(500)
-            raise
         else:
-            if record.upstream_status is None and (not isinstance(outcome, Success) or self.target is not None):
-                record.upstream_status = outcome.status
-            record.finish(outcome.status)
-            return outcome
-        finally:
-            CURRENT_CALL.reset(token)
-            for observer in reversed(observers):
-                observer.call_finished(record)
+            record.finish(CANCELLED_STATUS if isinstance(error, asyncio.CancelledError) else 500)
+        self._call_ended(watched)
+
+    def _call_finished(self, watched: tuple[CallRecord, Token[CallRecord | None]], outcome: _HasStatus) -> None:
+        record = watched[0]
+        if record.upstream_status is None and (not isinstance(outcome, Success) or self.target is not None):
+            record.upstream_status = outcome.status
+        record.finish(outcome.status)
+        self._call_ended(watched)
+
+    def _call_ended(self, watched: tuple[CallRecord, Token[CallRecord | None]]) -> None:
+        record, token = watched
+        CURRENT_CALL.reset(token)
+        for observer in reversed(self.observers):
+            observer.call_finished(record)
 
     def refused(self, reason: Refusal, status: int) -> None:
         """Tell the observers the adapter refused a call of this action (authentication, arguments, size)."""
@@ -269,29 +283,41 @@ class Action:
         for observer in self.observers:
             observer.call_refused(record)
 
-    async def _invoke(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
+    async def _composed(self, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
+        """A call that is not one upstream exchange: an orchestration, a mock's values, or the error
+        of an action whose operation is missing."""
         if self.unresolved is not None:
             raise self.unresolved
         if self.orchestration is not None:
             result = await self.orchestration.run(arguments)
             return result if isinstance(result, UpstreamAnswer) else Success(200, result)
-        target = self.target
-        if target is None:
-            # A mock: its outputs are values rendered with the arguments.
-            named = {
-                argument.name: arguments[argument.key]
-                for argument in self.signature.arguments
-                if argument.key in arguments
-            }
-            return Success(200, self.output.apply(named))
-        assert self.client is not None
-        values = self.signature.upstream_values(arguments, target.variables_context)
-        request = target.build_request(values)
-        # `exchange` inlined: the most common call goes through one coroutine fewer.
+        # A mock: its outputs are values rendered with the arguments.
+        named = {
+            argument.name: arguments[argument.key] for argument in self.signature.arguments if argument.key in arguments
+        }
+        return Success(200, self.output.apply(named))
+
+    async def _exchanged(self, target: UpstreamOperation, arguments: dict[str, Any]) -> Success | UpstreamAnswer:
+        watched = self._call_started() if self.observers else None
         try:
-            response = await self.client.send(request)
-        except UpstreamError as error:
-            raise upstream_failure(target.ref, error) from None
+            assert self.client is not None
+            values = self.signature.upstream_values(arguments, target.variables_context)
+            request = target.build_request(values)
+            try:
+                response = await self.client.send(request)
+            except UpstreamError as error:
+                raise upstream_failure(target.ref, error) from None
+            outcome = self._answer(target, response)
+        except BaseException as error:
+            if watched is not None:
+                self._call_failed(watched, error)
+            raise
+        if watched is not None:
+            self._call_finished(watched, outcome)
+        return outcome
+
+    def _answer(self, target: UpstreamOperation, response: UpstreamResponse) -> Success | UpstreamAnswer:
+        """What the upstream's answer makes of the call: its data, mapped, or its own error."""
         headers = response.headers
         if not 200 <= response.status < 300:
             return UpstreamAnswer(target.ref, response.status, response.content_type, response.body, headers)

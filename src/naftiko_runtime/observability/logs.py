@@ -154,17 +154,16 @@ def _quoted(value: str) -> str:
     return value if value and all(c.isalnum() or c in "._:/-{}+" for c in value) else json.dumps(value)
 
 
-class TextCallLine:
-    """`... INFO naftiko.calls: call request_id=... adapter=rest namespace=... route="GET /v1/x" ... outcome=ok`."""
+class _CallLine:
+    """What both shapes share: the observer's part (each call's record noted for its line) and the
+    action's own operation, which most lines name."""
 
-    __slots__ = ("_finished", "_head", "_lines", "_operation", "_quoted_operation", "_refused")
+    __slots__ = ("_finished", "_head", "_lines", "_operation", "_refused")
 
-    def __init__(self, action: Action, lines: CallLines) -> None:
-        adapter, kind = _KINDS[action.kind]
-        self._head = f"adapter={adapter} namespace={_quoted(action.adapter)} {kind}={_quoted(action.name)}"
+    def __init__(self, action: Action, lines: CallLines, head: str) -> None:
+        self._head = head
         self._lines = lines
         self._operation = action.target.ref if action.target is not None else None
-        self._quoted_operation = _quoted(self._operation) if self._operation is not None else "-"
         self._finished, self._refused = self._finished_line, self._refused_line
 
     def call_started(self, record: CallRecord) -> None:
@@ -175,6 +174,25 @@ class TextCallLine:
 
     def call_refused(self, record: CallRecord) -> None:
         self._lines.write(self._refused, record)
+
+    def _finished_line(self, stamp: str, record: CallRecord) -> str:
+        raise NotImplementedError
+
+    def _refused_line(self, stamp: str, record: CallRecord) -> str:
+        raise NotImplementedError
+
+
+class TextCallLine(_CallLine):
+    """`... INFO naftiko.calls: call request_id=... adapter=rest namespace=... route="GET /v1/x" ... outcome=ok`."""
+
+    __slots__ = ("_quoted_operation",)
+
+    def __init__(self, action: Action, lines: CallLines) -> None:
+        adapter, kind = _KINDS[action.kind]
+        super().__init__(
+            action, lines, f"adapter={adapter} namespace={_quoted(action.adapter)} {kind}={_quoted(action.name)}"
+        )
+        self._quoted_operation = _quoted(self._operation) if self._operation is not None else "-"
 
     def _finished_line(self, stamp: str, record: CallRecord) -> str:
         operation = record.upstream_operation
@@ -196,33 +214,20 @@ class TextCallLine:
         )
 
 
-class JsonCallLine:
+class JsonCallLine(_CallLine):
     """The same fields as members of a JSON object, beside `time`, `level`, `logger` and `message`.
 
     Request ids are made of characters JSON needs no escape for (`context.accepted_request_id`);
     names from the spec are escaped once, at load.
     """
 
-    __slots__ = ("_finished", "_head", "_lines", "_operation", "_operation_json", "_refused")
+    __slots__ = ("_operation_json",)
 
     def __init__(self, action: Action, lines: CallLines) -> None:
         adapter, kind = _KINDS[action.kind]
-        self._head = (
-            f'"adapter": "{adapter}", "namespace": {json.dumps(action.adapter)}, "{kind}": {json.dumps(action.name)}'
-        )
-        self._lines = lines
-        self._operation = action.target.ref if action.target is not None else None
+        head = f'"adapter": "{adapter}", "namespace": {json.dumps(action.adapter)}, "{kind}": {json.dumps(action.name)}'
+        super().__init__(action, lines, head)
         self._operation_json = json.dumps(self._operation)
-        self._finished, self._refused = self._finished_line, self._refused_line
-
-    def call_started(self, record: CallRecord) -> None:
-        return None
-
-    def call_finished(self, record: CallRecord) -> None:
-        self._lines.write(self._finished, record)
-
-    def call_refused(self, record: CallRecord) -> None:
-        self._lines.write(self._refused, record)
 
     def _start(self, stamp: str, record: CallRecord) -> str:
         return (
