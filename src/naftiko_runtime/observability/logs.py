@@ -160,11 +160,12 @@ class _CallLine:
 
     __slots__ = ("_finished", "_head", "_lines", "_operation", "_refused")
 
-    def __init__(self, action: Action, lines: CallLines, head: str) -> None:
+    def __init__(self, action: Action, lines: CallLines, head: str, finished: Render, refused: Render) -> None:
+        """`finished` and `refused`: the shape's lines of a call that ran and of one refused."""
         self._head = head
         self._lines = lines
         self._operation = action.target.ref if action.target is not None else None
-        self._finished, self._refused = self._finished_line, self._refused_line
+        self._finished, self._refused = finished, refused
 
     def call_started(self, record: CallRecord) -> None:
         return None
@@ -175,12 +176,6 @@ class _CallLine:
     def call_refused(self, record: CallRecord) -> None:
         self._lines.write(self._refused, record)
 
-    def _finished_line(self, stamp: str, record: CallRecord) -> str:
-        raise NotImplementedError
-
-    def _refused_line(self, stamp: str, record: CallRecord) -> str:
-        raise NotImplementedError
-
 
 class TextCallLine(_CallLine):
     """`... INFO naftiko.calls: call request_id=... adapter=rest namespace=... route="GET /v1/x" ... outcome=ok`."""
@@ -189,9 +184,8 @@ class TextCallLine(_CallLine):
 
     def __init__(self, action: Action, lines: CallLines) -> None:
         adapter, kind = _KINDS[action.kind]
-        super().__init__(
-            action, lines, f"adapter={adapter} namespace={_quoted(action.adapter)} {kind}={_quoted(action.name)}"
-        )
+        head = f"adapter={adapter} namespace={_quoted(action.adapter)} {kind}={_quoted(action.name)}"
+        super().__init__(action, lines, head, self._finished_line, self._refused_line)
         self._quoted_operation = _quoted(self._operation) if self._operation is not None else "-"
 
     def _finished_line(self, stamp: str, record: CallRecord) -> str:
@@ -226,7 +220,7 @@ class JsonCallLine(_CallLine):
     def __init__(self, action: Action, lines: CallLines) -> None:
         adapter, kind = _KINDS[action.kind]
         head = f'"adapter": "{adapter}", "namespace": {json.dumps(action.adapter)}, "{kind}": {json.dumps(action.name)}'
-        super().__init__(action, lines, head)
+        super().__init__(action, lines, head, self._finished_line, self._refused_line)
         self._operation_json = json.dumps(self._operation)
 
     def _start(self, stamp: str, record: CallRecord) -> str:

@@ -10,6 +10,7 @@ library's own objects instead (`metrics.py`): their values live in files the wor
 from __future__ import annotations
 
 import bisect
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -53,7 +54,7 @@ class HistogramSeries:
 _S = TypeVar("_S")
 
 
-class _Family(Generic[_S]):
+class _Family(ABC, Generic[_S]):
     """One metric's series, one per label values, made as they are first asked for."""
 
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str], new: Callable[[], _S]) -> None:
@@ -71,8 +72,9 @@ class _Family(Generic[_S]):
             found = self._series[values] = self._new()
         return found
 
+    @abstractmethod
     def collect(self) -> Metric:
-        raise NotImplementedError
+        """The family's series as prometheus-client's exposition wants them."""
 
 
 _V = TypeVar("_V", bound=CounterSeries)

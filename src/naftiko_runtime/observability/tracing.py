@@ -63,10 +63,9 @@ class Unsampled:
     serves all its requests), and the caller's `tracestate`.
     """
 
-    __slots__ = ("headers", "trace_id")
+    __slots__ = ("headers",)
 
     def __init__(self, trace_id: str, tracestate: str | None) -> None:
-        self.trace_id = trace_id
         traceparent = ("traceparent", f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00")
         self.headers = [traceparent] if tracestate is None else [traceparent, ("tracestate", tracestate)]
 
