@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
@@ -136,14 +138,106 @@ async def test_a_refused_connection_is_upstream_unreachable_naming_host_and_port
 async def test_an_answer_slower_than_the_read_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
     upstream.hold()
     client = AiohttpClient(Timeouts(connect=2.0, read=0.2))
+    started = time.monotonic()
     try:
         with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
             await client.send(UpstreamRequest("GET", upstream.url + "/slow"))
     finally:
         await client.close()
 
+    assert time.monotonic() - started >= 0.2  # never early
     assert str(caught.value) == "no answer within 0.2 s"
+    assert caught.value.sent
     assert len(upstream.requests) == 1
+
+
+async def test_a_body_that_stops_arriving_for_the_read_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
+    upstream.trickle(2, every=None)
+    client = AiohttpClient(Timeouts(connect=2.0, read=0.2, total=None))
+    try:
+        with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
+            await client.send(UpstreamRequest("GET", upstream.url + "/stalls"))
+    finally:
+        await client.close()
+
+    assert str(caught.value) == "no answer within 0.2 s"
+
+
+async def test_a_body_arriving_in_parts_within_the_read_timeout_is_read_whole_however_long_it_takes(
+    upstream: StubUpstream,
+) -> None:
+    upstream.answer(body=b"part;", content_type="text/plain")
+    upstream.trickle(4, every=0.35)
+    client = AiohttpClient(Timeouts(connect=2.0, read=1.0, total=None))
+    started = time.monotonic()
+    try:
+        with anyio.fail_after(10):
+            response = await client.send(UpstreamRequest("GET", upstream.url + "/parts"))
+    finally:
+        await client.close()
+
+    assert time.monotonic() - started > 1.0  # longer than the read limit, which counts between parts
+    assert response.body == b"part;" * 4
+
+
+async def test_an_answer_still_arriving_at_the_total_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
+    upstream.trickle(50, every=0.05)
+    client = AiohttpClient(Timeouts(connect=2.0, read=1.0, total=0.4))
+    started = time.monotonic()
+    try:
+        with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
+            await client.send(UpstreamRequest("GET", upstream.url + "/endless"))
+    finally:
+        await client.close()
+
+    assert time.monotonic() - started >= 0.4
+    assert str(caught.value) == "no complete answer within 0.4 s"
+
+
+async def test_a_request_s_own_timeouts_replace_the_client_s(upstream: StubUpstream) -> None:
+    upstream.hold()
+    client = AiohttpClient(Timeouts(connect=2.0, read=30.0, total=60.0))
+    own = Timeouts(connect=2.0, read=0.2, total=None)
+    try:
+        with anyio.fail_after(5), pytest.raises(UpstreamTimeout) as caught:
+            await client.send(UpstreamRequest("GET", upstream.url + "/slow", timeouts=own))
+    finally:
+        await client.close()
+
+    assert str(caught.value) == "no answer within 0.2 s"
+
+
+async def test_a_timed_out_answer_s_connection_is_not_reused_for_the_next_request(upstream: StubUpstream) -> None:
+    upstream.answer(body=b"stale-part;", content_type="text/plain")
+    upstream.trickle(2, every=None)
+    client = AiohttpClient(Timeouts(connect=2.0, read=0.2, total=None))
+    try:
+        with anyio.fail_after(10):
+            with pytest.raises(UpstreamTimeout):
+                await client.send(UpstreamRequest("GET", upstream.url + "/stalls"))
+            upstream.answer(body=b'{"fresh": true}')
+            response = await client.send(UpstreamRequest("GET", upstream.url + "/next"))
+    finally:
+        await client.close()
+
+    assert response.status == 200
+    assert response.body == b'{"fresh": true}'
+
+
+async def test_cancelling_the_caller_during_an_attempt_is_a_cancellation_not_a_timeout(
+    upstream: StubUpstream,
+) -> None:
+    upstream.hold()
+    client = AiohttpClient(Timeouts(connect=2.0, read=30.0))
+    try:
+        with anyio.fail_after(10):
+            task = asyncio.ensure_future(client.send(UpstreamRequest("GET", upstream.url + "/slow")))
+            await upstream.arrivals(1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    finally:
+        await client.close()
 
 
 async def test_sequential_calls_reuse_one_keep_alive_connection(upstream: StubUpstream, client: AiohttpClient) -> None:

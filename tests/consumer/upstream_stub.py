@@ -2,7 +2,8 @@
 
 It records every request exactly as it arrived on the socket (raw path, query, headers, body,
 the client's port) and answers what the test scripted. `hold()` makes it keep requests
-waiting until `stop()`, which is how read timeouts are provoked without sleeping.
+waiting until `stop()`, which is how read timeouts are provoked without sleeping; `trickle()`
+sends an answer's body in parts, as a slow upstream does.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class StubUpstream:
         self.requests: list[Received] = []
         self._answer = Answer()
         self._held = False
+        self._trickle: tuple[int, float | None] | None = None
         self._release = asyncio.Event()
+        self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -74,13 +77,24 @@ class StubUpstream:
         content_type: str | None = "application/json",
         headers: dict[str, str] | None = None,
     ) -> None:
-        """What every following request is answered with."""
+        """What every following request is answered with (at once: `trickle()` is undone)."""
+        self._trickle = None
         raw = body if body is not None else json.dumps({"ok": True} if json_body is None else json_body).encode()
         self._answer = Answer(status, raw, content_type, tuple((headers or {}).items()))
+
+    async def arrivals(self, count: int) -> None:
+        """Return once `count` requests have arrived."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: len(self.requests) >= count)
 
     def hold(self) -> None:
         """Keep every following request waiting for its answer until `stop()`."""
         self._held = True
+
+    def trickle(self, parts: int, every: float | None) -> None:
+        """Answer every following request's headers at once, then its body in `parts` parts, one
+        each `every` seconds; `every=None`: the first part, then nothing more until `stop()`."""
+        self._trickle = (parts, every)
 
     async def start(self) -> StubUpstream:
         app = web.Application()
@@ -113,10 +127,29 @@ class StubUpstream:
                 client_port=peer[1] if peer else 0,
             )
         )
+        async with self._arrived:
+            self._arrived.notify_all()
         if self._held:
             await self._release.wait()
         answer = self._answer
         headers = CIMultiDict(answer.headers)
         if answer.content_type:
             headers["Content-Type"] = answer.content_type
+        if self._trickle is not None:
+            return await self._trickled(request, answer, headers, *self._trickle)
         return web.Response(status=answer.status, body=answer.body or None, headers=headers)
+
+    async def _trickled(
+        self, request: web.Request, answer: Answer, headers: CIMultiDict[str], parts: int, every: float | None
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(status=answer.status, headers=headers)
+        await response.prepare(request)
+        for index in range(parts):
+            if index:
+                if every is None:
+                    await self._release.wait()
+                    break
+                await asyncio.sleep(every)
+            await response.write(answer.body)
+        await response.write_eof()
+        return response

@@ -1,7 +1,12 @@
-"""`UpstreamClient` on aiohttp: one pooled keep-alive session per consumes namespace."""
+"""`UpstreamClient` on aiohttp: one pooled keep-alive session per consumes namespace.
+
+aiohttp keeps the connect timeout; the read and total timeouts are ours (`deadlines.py`), kept
+without a timer per request.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import functools
 
@@ -17,6 +22,7 @@ from naftiko_runtime.consumer.client import (
     UpstreamTooLarge,
     UpstreamUnreachable,
 )
+from naftiko_runtime.consumer.deadlines import Deadlines, Limit, tick_for
 from naftiko_runtime.consumer.network import DIRECT, Route
 
 _READ_CHUNK = 64 * 1024
@@ -41,6 +47,8 @@ class AiohttpClient:
         self._max_body = max_body
         self._session: aiohttp.ClientSession | None = None
         self._timeout = _client_timeout(timeouts)
+        self._deadlines = Deadlines()
+        self._tick = tick_for(timeouts)
 
     def _open(self) -> aiohttp.ClientSession:
         # Created lazily so the session binds to the loop that serves requests.
@@ -66,6 +74,8 @@ class AiohttpClient:
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         session = self._session or self._open()
         own = request.timeouts
+        timeouts = own or self._timeouts
+        attempt = self._deadlines.watch(timeouts, self._tick if own is None else tick_for(own))
         try:
             async with session.request(
                 request.method,
@@ -75,6 +85,8 @@ class AiohttpClient:
                 allow_redirects=False,
                 timeout=self._timeout if own is None else _client_timeout(own),
             ) as response:
+                if attempt is not None:
+                    attempt.reading(response.content)
                 limit = self._max_body
                 if limit is None or _within(response, limit):
                     body = await response.read()
@@ -85,17 +97,27 @@ class AiohttpClient:
                     headers=response.headers,
                     body=body,
                 )
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except asyncio.CancelledError:
+            expired = attempt.timed_out() if attempt is not None else None
+            if expired is None:
+                raise
+            raise UpstreamTimeout(_describe_limit(expired, timeouts)) from None
+        except TimeoutError as exc:  # aiohttp's: connecting (its only timeout) took too long
             connecting = isinstance(exc, aiohttp.ConnectionTimeoutError)
-            raise UpstreamTimeout(_describe_timeout(exc, own or self._timeouts), sent=not connecting) from None
+            message = f"no connection within {timeouts.connect:g} s" if connecting else "no answer in time"
+            raise UpstreamTimeout(message, sent=not connecting) from None
         except aiohttp.ClientConnectorError as exc:
             # No connection was made: the upstream never saw the request.
             raise UpstreamUnreachable(_describe_connector_error(exc), sent=False) from None
         except aiohttp.ClientError as exc:
             # Never str(exc): aiohttp's messages carry the URL, which can hold a query API key.
             raise UpstreamUnreachable(_describe_failure(exc)) from None
+        finally:
+            if attempt is not None:
+                self._deadlines.done(attempt)
 
     async def close(self) -> None:
+        self._deadlines.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -107,10 +129,8 @@ def _url(text: str) -> URL:
     return URL(text, encoded=True)
 
 
-def _describe_timeout(exc: BaseException, timeouts: Timeouts) -> str:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"no connection within {timeouts.connect:g} s"
-    if isinstance(exc, aiohttp.ServerTimeoutError) or timeouts.total is None:
+def _describe_limit(limit: Limit, timeouts: Timeouts) -> str:
+    if limit == "read":
         return f"no answer within {timeouts.read:g} s"
     return f"no complete answer within {timeouts.total:g} s"
 
@@ -127,7 +147,8 @@ def _describe_failure(exc: aiohttp.ClientError) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read)
+    """aiohttp's part: the connect timeout only (read and total: `Deadlines`)."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect)
 
 
 def _within(response: aiohttp.ClientResponse, limit: int) -> bool:

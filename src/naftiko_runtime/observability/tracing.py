@@ -56,18 +56,19 @@ _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 
 
-class Unsampled:
-    """A call whose trace is not recorded: the trace headers its upstream requests carry, made once.
+class Unsampled(tuple[tuple[str, str], ...]):
+    """A call whose trace is not recorded, as the trace headers its upstream requests carry (made once).
 
     Its trace id, marked not sampled, under a parent id of its own (no span records it, so one
-    serves all its requests), and the caller's `tracestate`.
+    serves all its requests), and the caller's `tracestate`. A tuple, so made without a frame of
+    Python: it is made for most calls.
     """
 
-    __slots__ = ("headers",)
+    __slots__ = ()
 
-    def __init__(self, trace_id: str, tracestate: str | None) -> None:
-        traceparent = ("traceparent", f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00")
-        self.headers = [traceparent] if tracestate is None else [traceparent, ("tracestate", tracestate)]
+
+# A not-sampled traceparent from its trace id (hex) and parent id (an int).
+_NOT_SAMPLED = "00-{}-{:016x}-00".format
 
 
 def _inbound_sampled(traceparent: str) -> tuple[str, bool] | None:
@@ -158,9 +159,11 @@ class Tracing:
             if inbound is None:
                 trace_id = random.getrandbits(128) or 1
                 if trace_id & _LOW_64 >= self._bound:
-                    return Unsampled(f"{trace_id:032x}", None)
+                    return Unsampled((("traceparent", _NOT_SAMPLED(f"{trace_id:032x}", random.getrandbits(64) or 1)),))
             elif not inbound[1]:
-                return Unsampled(inbound[0], carrier.get("tracestate") if carrier else None)
+                traceparent = ("traceparent", _NOT_SAMPLED(inbound[0], random.getrandbits(64) or 1))
+                tracestate = carrier.get("tracestate") if carrier else None
+                return Unsampled((traceparent,) if tracestate is None else (traceparent, ("tracestate", tracestate)))
         return self.propagator.extract(carrier) if carrier else _ROOT
 
     def start_attempt(self, request: UpstreamRequest, ref: str, number: int) -> tuple[Span | None, UpstreamRequest]:
@@ -173,7 +176,7 @@ class Tracing:
             inbound = INBOUND.get()
             trace = self.begin(inbound.carrier if inbound is not None else None)
         if isinstance(trace, Unsampled):
-            return None, self._with_headers(request, trace.headers)
+            return None, self._with_headers(request, trace)
         span = self.tracer.start_span(
             f"{request.method} {ref}",
             context=set_span_in_context(trace) if isinstance(trace, Span) else trace,
@@ -189,10 +192,10 @@ class Tracing:
         self.propagator.inject(carrier, context=set_span_in_context(span))
         return span, self._with_headers(request, list(carrier.items()))
 
-    def _with_headers(self, request: UpstreamRequest, trace_headers: list[tuple[str, str]]) -> UpstreamRequest:
+    def _with_headers(self, request: UpstreamRequest, trace_headers: Sequence[tuple[str, str]]) -> UpstreamRequest:
         fields = self.fields
-        headers = [(name, value) for name, value in request.headers if name.lower() not in fields]
-        headers.extend(trace_headers)
+        headers = [header for header in request.headers if header[0].lower() not in fields]
+        headers += trace_headers
         return UpstreamRequest(request.method, request.url, headers, request.body, request.timeouts)
 
     def end_attempt(self, span: Span, status: int | str) -> None:
@@ -223,10 +226,11 @@ def _resource() -> Resource:
 class ActionTracer:
     """One route's or tool's SERVER spans, named and labelled once."""
 
-    __slots__ = ("_attributes", "_name", "_tracing")
+    __slots__ = ("_attributes", "_begin", "_name", "_tracer")
 
     def __init__(self, tracing: Tracing, action: Action) -> None:
-        self._tracing = tracing
+        self._begin = tracing.begin
+        self._tracer = tracing.tracer
         kind = adapter_type(action)
         attributes: dict[str, Any] = {"naftiko.adapter.type": kind, "naftiko.adapter.namespace": action.adapter}
         if action.kind == "route":
@@ -242,31 +246,21 @@ class ActionTracer:
             attributes |= {"mcp.method.name": "resources/read"}
         self._attributes = attributes
 
-    def _start(self, record: CallRecord) -> Span | Unsampled:
+    def call_started(self, record: CallRecord) -> None:
         inbound = record.inbound
-        begun = self._tracing.begin(inbound.carrier if inbound is not None else None)
+        begun = self._begin(inbound.carrier if inbound is not None else None)
         if isinstance(begun, Unsampled):
-            return begun
+            record.trace = begun
+            return
         # Attributes given at the start cost one validation pass; each later `set_attribute` takes a lock.
         attributes = {**self._attributes, "naftiko.request_id": record.request_id}
-        return self._tracing.tracer.start_span(self._name, context=begun, kind=SpanKind.SERVER, attributes=attributes)
-
-    def call_started(self, record: CallRecord) -> None:
-        record.trace = self._start(record)
+        record.trace = self._tracer.start_span(self._name, context=begun, kind=SpanKind.SERVER, attributes=attributes)
 
     def call_finished(self, record: CallRecord) -> None:
-        self._end(record.trace, record)
-
-    def call_refused(self, record: CallRecord) -> None:
-        trace = self._start(record)
-        if isinstance(trace, Span):
-            trace.set_attribute("naftiko.refusal", record.refusal or "")
-        self._end(trace, record)
-
-    def _end(self, trace: Span | Unsampled, record: CallRecord) -> None:
+        trace = record.trace
         if isinstance(trace, Unsampled | NonRecordingSpan):
             return
-        span = trace
+        span: Span = trace
         attributes: dict[str, Any] = {"http.response.status_code": record.status, "naftiko.outcome": record.outcome}
         if record.upstream_operation is not None:
             attributes["naftiko.upstream.operation"] = record.upstream_operation
@@ -276,6 +270,12 @@ class ActionTracer:
             span.set_status(StatusCode.ERROR)
         span.set_attributes(attributes)
         span.end()
+
+    def call_refused(self, record: CallRecord) -> None:
+        self.call_started(record)
+        if isinstance(record.trace, Span):
+            record.trace.set_attribute("naftiko.refusal", record.refusal or "")
+        self.call_finished(record)
 
 
 class RecentTraces(SpanProcessor):
