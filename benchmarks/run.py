@@ -48,7 +48,7 @@ Upstream = tuple[Proc, str]  # the upstream process and its base URL
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per run (default 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per section (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per section (default 5)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds of load before each run")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s runs, 1 round, fewer repeats")
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section (repeatable)")

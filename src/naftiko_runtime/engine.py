@@ -260,11 +260,16 @@ class Action:
         self._call_ended(watched)
 
     def _call_finished(self, watched: tuple[CallRecord, Token[CallRecord | None]], outcome: _HasStatus) -> None:
-        record = watched[0]
+        # `finish` and `_call_ended` written out: this runs for every call observed.
+        record, token = watched
+        status = outcome.status
         if record.upstream_status is None and (not isinstance(outcome, Success) or self.target is not None):
-            record.upstream_status = outcome.status
-        record.finish(outcome.status)
-        self._call_ended(watched)
+            record.upstream_status = status
+        record.seconds = time.perf_counter() - record.started
+        record.status = status
+        CURRENT_CALL.reset(token)
+        for observer in reversed(self.observers):
+            observer.call_finished(record)
 
     def _call_ended(self, watched: tuple[CallRecord, Token[CallRecord | None]]) -> None:
         record, token = watched

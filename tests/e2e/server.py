@@ -109,6 +109,16 @@ class NaftikoServer:
             time.sleep(0.05)
         raise AssertionError(f"naftiko serve never answered /healthz:\n{self.output}")
 
+    def wait_for_output(self, text: str, timeout: float = 10.0) -> None:
+        """Return once `text` is in the output read so far (the server may write it just after it answers)."""
+        deadline = time.monotonic() + timeout
+        with self._lines:
+            while text not in self.output_unlocked():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._process.poll() is not None:
+                    raise AssertionError(f"{text!r} never came in the output:\n{self.output_unlocked()}")
+                self._lines.wait(timeout=remaining)
+
     def output_unlocked(self) -> str:
         return "".join(self._stderr) + "".join(self._stdout)
 

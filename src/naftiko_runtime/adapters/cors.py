@@ -6,7 +6,7 @@ which a preflight admits like any other request header, so `*` stays a valid ans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from naftiko_runtime.adapters.asgi import Message, Scope, Send
@@ -63,7 +63,7 @@ class CorsPolicy:
             return send
         extra = [] if self.any_origin else [(b"vary", b"Origin")]
 
-        async def send_with_cors(message: Message) -> None:
+        def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 added = list(extra)
@@ -73,7 +73,7 @@ class CorsPolicy:
                     if exposed:
                         added.append((b"access-control-expose-headers", b", ".join(dict.fromkeys(exposed))))
                 message = {**message, "headers": [*headers, *added]}
-            await send(message)
+            return send(message)
 
         return send_with_cors
 

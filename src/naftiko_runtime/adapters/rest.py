@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -357,10 +357,10 @@ async def _send_empty(send: Send, status: int, headers: list[tuple[bytes, bytes]
 def _headers_only(send: Send) -> Send:
     """`send` for a HEAD request: the status and headers a GET gets (Content-Length included), no body."""
 
-    async def send_head(message: Message) -> None:
+    def send_head(message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.body" and message.get("body"):
             message = {**message, "body": b""}
-        await send(message)
+        return send(message)
 
     return send_head
 

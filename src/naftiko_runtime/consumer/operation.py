@@ -72,10 +72,11 @@ class UpstreamOperation:
     unavailable: CallError | None = None
     missing_variables: list[str] = field(default_factory=list)
     variables_context: dict[str, Any] = field(default_factory=dict)
+    # `namespace.name`, as logs, metrics and errors name the operation (made once: calls read it).
+    ref: str = field(init=False)
 
-    @property
-    def ref(self) -> str:
-        return f"{self.namespace}.{self.name}"
+    def __post_init__(self) -> None:
+        self.ref = f"{self.namespace}.{self.name}"
 
     def decode(self, body: bytes, content_type: str) -> Any:
         """The answer as a JSON value; 502 naming the operation when it is not what it promised."""

@@ -9,7 +9,7 @@ sessions open, from their `notifications/initialized` (whose handler lasts the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +55,11 @@ class RequestIds:
             request_id = new_request_id()
         header = (_REQUEST_ID, request_id.encode())
 
-        async def send_with_id(message: Message) -> None:
+        # Not a coroutine: the server's own send is awaited directly, one frame fewer per message.
+        def send_with_id(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
+            return send(message)
 
         return INBOUND.set(Inbound(request_id, carrier)), send_with_id
 
