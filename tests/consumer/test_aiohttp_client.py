@@ -12,7 +12,13 @@ import anyio
 import pytest
 
 from naftiko_runtime.consumer.aiohttp_client import AiohttpClient
-from naftiko_runtime.consumer.client import Timeouts, UpstreamRequest, UpstreamTimeout, UpstreamUnreachable
+from naftiko_runtime.consumer.client import (
+    Timeouts,
+    UpstreamRequest,
+    UpstreamResponse,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
 from tests.consumer.upstream_stub import StubUpstream
 
 pytestmark = pytest.mark.anyio
@@ -135,15 +141,21 @@ async def test_a_refused_connection_is_upstream_unreachable_naming_host_and_port
     assert str(caught.value) == f"cannot connect to 127.0.0.1:{closed_port}"
 
 
-async def test_an_answer_slower_than_the_read_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
-    upstream.hold()
-    client = AiohttpClient(Timeouts(connect=2.0, read=0.2))
-    started = time.monotonic()
+async def send_once(timeouts: Timeouts, url: str) -> UpstreamResponse:
+    """One GET through a client of its own, closed after."""
+    client = AiohttpClient(timeouts)
     try:
-        with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
-            await client.send(UpstreamRequest("GET", upstream.url + "/slow"))
+        with anyio.fail_after(10):
+            return await client.send(UpstreamRequest("GET", url))
     finally:
         await client.close()
+
+
+async def test_an_answer_slower_than_the_read_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
+    upstream.hold()
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        await send_once(Timeouts(connect=2.0, read=0.2), upstream.url + "/slow")
 
     assert time.monotonic() - started >= 0.2  # never early
     assert str(caught.value) == "no answer within 0.2 s"
@@ -153,12 +165,8 @@ async def test_an_answer_slower_than_the_read_timeout_is_upstream_timeout(upstre
 
 async def test_a_body_that_stops_arriving_for_the_read_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
     upstream.trickle(2, every=None)
-    client = AiohttpClient(Timeouts(connect=2.0, read=0.2, total=None))
-    try:
-        with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
-            await client.send(UpstreamRequest("GET", upstream.url + "/stalls"))
-    finally:
-        await client.close()
+    with pytest.raises(UpstreamTimeout) as caught:
+        await send_once(Timeouts(connect=2.0, read=0.2, total=None), upstream.url + "/stalls")
 
     assert str(caught.value) == "no answer within 0.2 s"
 
@@ -168,13 +176,8 @@ async def test_a_body_arriving_in_parts_within_the_read_timeout_is_read_whole_ho
 ) -> None:
     upstream.answer(body=b"part;", content_type="text/plain")
     upstream.trickle(4, every=0.35)
-    client = AiohttpClient(Timeouts(connect=2.0, read=1.0, total=None))
     started = time.monotonic()
-    try:
-        with anyio.fail_after(10):
-            response = await client.send(UpstreamRequest("GET", upstream.url + "/parts"))
-    finally:
-        await client.close()
+    response = await send_once(Timeouts(connect=2.0, read=1.0, total=None), upstream.url + "/parts")
 
     assert time.monotonic() - started > 1.0  # longer than the read limit, which counts between parts
     assert response.body == b"part;" * 4
@@ -182,29 +185,12 @@ async def test_a_body_arriving_in_parts_within_the_read_timeout_is_read_whole_ho
 
 async def test_an_answer_still_arriving_at_the_total_timeout_is_upstream_timeout(upstream: StubUpstream) -> None:
     upstream.trickle(50, every=0.05)
-    client = AiohttpClient(Timeouts(connect=2.0, read=1.0, total=0.4))
     started = time.monotonic()
-    try:
-        with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
-            await client.send(UpstreamRequest("GET", upstream.url + "/endless"))
-    finally:
-        await client.close()
+    with pytest.raises(UpstreamTimeout) as caught:
+        await send_once(Timeouts(connect=2.0, read=1.0, total=0.4), upstream.url + "/endless")
 
     assert time.monotonic() - started >= 0.4
     assert str(caught.value) == "no complete answer within 0.4 s"
-
-
-async def test_a_request_s_own_timeouts_replace_the_client_s(upstream: StubUpstream) -> None:
-    upstream.hold()
-    client = AiohttpClient(Timeouts(connect=2.0, read=30.0, total=60.0))
-    own = Timeouts(connect=2.0, read=0.2, total=None)
-    try:
-        with anyio.fail_after(5), pytest.raises(UpstreamTimeout) as caught:
-            await client.send(UpstreamRequest("GET", upstream.url + "/slow", timeouts=own))
-    finally:
-        await client.close()
-
-    assert str(caught.value) == "no answer within 0.2 s"
 
 
 async def test_a_timed_out_answer_s_connection_is_not_reused_for_the_next_request(upstream: StubUpstream) -> None:
