@@ -252,27 +252,22 @@ class Action:
         return record, token
 
     def _call_failed(self, watched: tuple[CallRecord, Token[CallRecord | None]], error: BaseException) -> None:
-        record = watched[0]
         if isinstance(error, CallError):
-            record.finish(error.status, error)
+            self._call_ended(watched, error.status, error)
         else:
-            record.finish(CANCELLED_STATUS if isinstance(error, asyncio.CancelledError) else 500)
-        self._call_ended(watched)
+            self._call_ended(watched, CANCELLED_STATUS if isinstance(error, asyncio.CancelledError) else 500)
 
     def _call_finished(self, watched: tuple[CallRecord, Token[CallRecord | None]], outcome: _HasStatus) -> None:
-        # `finish` and `_call_ended` written out: this runs for every call observed.
-        record, token = watched
-        status = outcome.status
+        record = watched[0]
         if record.upstream_status is None and (not isinstance(outcome, Success) or self.target is not None):
-            record.upstream_status = status
-        record.seconds = time.perf_counter() - record.started
-        record.status = status
-        CURRENT_CALL.reset(token)
-        for observer in reversed(self.observers):
-            observer.call_finished(record)
+            record.upstream_status = outcome.status
+        self._call_ended(watched, outcome.status)
 
-    def _call_ended(self, watched: tuple[CallRecord, Token[CallRecord | None]]) -> None:
+    def _call_ended(
+        self, watched: tuple[CallRecord, Token[CallRecord | None]], status: int, error: CallError | None = None
+    ) -> None:
         record, token = watched
+        record.finish(status, error)
         CURRENT_CALL.reset(token)
         for observer in reversed(self.observers):
             observer.call_finished(record)

@@ -34,7 +34,8 @@ def test_the_sweep_looks_every_tenth_of_the_shortest_limit_within_bounds() -> No
 
 def test_limits_without_read_or_total_need_no_sweep() -> None:
     assert tick_for(Timeouts(connect=5.0, read=None, total=None)) is None
-    assert Deadlines().watch(Timeouts(read=None, total=None), None) is None
+    assert Deadlines(Timeouts(read=None, total=None)).watch() is None
+    assert Deadlines(Timeouts()).watch(Timeouts(read=None, total=None)) is None
 
 
 async def test_waiting_for_the_answer_counts_against_the_read_limit() -> None:
@@ -68,12 +69,12 @@ async def test_the_total_limit_holds_however_the_body_progresses() -> None:
 
 
 async def test_an_attempt_past_its_limit_has_its_task_cancelled_and_takes_the_cancellation_back() -> None:
-    deadlines = Deadlines()
+    deadlines = Deadlines(Timeouts())
     timeouts = Timeouts(read=0.05, total=None)
     seen: list[object] = []
 
     async def attempt_held() -> str:
-        attempt = deadlines.watch(timeouts, tick_for(timeouts))
+        attempt = deadlines.watch(timeouts)
         assert attempt is not None
         try:
             await asyncio.Event().wait()
@@ -95,13 +96,13 @@ async def test_an_attempt_past_its_limit_has_its_task_cancelled_and_takes_the_ca
 
 
 async def test_a_cancellation_from_elsewhere_stands_even_when_a_limit_expired_too() -> None:
-    deadlines = Deadlines()
+    deadlines = Deadlines(Timeouts())
     timeouts = Timeouts(read=30.0, total=None)
     held = asyncio.Event()
     watched: list[Attempt] = []
 
     async def attempt_held() -> None:
-        attempt = deadlines.watch(timeouts, tick_for(timeouts))
+        attempt = deadlines.watch(timeouts)
         assert attempt is not None
         watched.append(attempt)
         try:
@@ -123,10 +124,10 @@ async def test_a_cancellation_from_elsewhere_stands_even_when_a_limit_expired_to
 
 
 async def test_the_sweep_stops_once_it_finds_no_attempt_under_way() -> None:
-    deadlines = Deadlines()
+    deadlines = Deadlines(Timeouts())
     timeouts = Timeouts(read=0.05, total=None)
-    first = deadlines.watch(timeouts, tick_for(timeouts))
-    second = deadlines.watch(timeouts, tick_for(timeouts))
+    first = deadlines.watch(timeouts)
+    second = deadlines.watch(timeouts)
     assert first is not None and second is not None
     deadlines.done(first)
     deadlines.done(second)
@@ -137,10 +138,10 @@ async def test_the_sweep_stops_once_it_finds_no_attempt_under_way() -> None:
 
 
 async def test_an_attempt_ending_leaves_the_sweep_to_the_others_under_way() -> None:
-    deadlines = Deadlines()
+    deadlines = Deadlines(Timeouts())
     timeouts = Timeouts(read=30.0, total=60.0)
-    first = deadlines.watch(timeouts, tick_for(timeouts))
-    second = deadlines.watch(timeouts, tick_for(timeouts))
+    first = deadlines.watch(timeouts)
+    second = deadlines.watch(timeouts)
     assert first is not None and second is not None
 
     deadlines.done(first)
@@ -149,14 +150,14 @@ async def test_an_attempt_ending_leaves_the_sweep_to_the_others_under_way() -> N
 
 
 async def test_a_shorter_limit_brings_the_next_sweep_forward() -> None:
-    deadlines = Deadlines()
+    deadlines = Deadlines(Timeouts())
     slow, fast = Timeouts(read=30.0, total=None), Timeouts(read=0.05, total=None)
-    deadlines.watch(slow, tick_for(slow))
+    deadlines.watch(slow)
     later = deadlines.next_sweep
     assert later is not None
 
     before = time.monotonic()
-    deadlines.watch(fast, tick_for(fast))
+    deadlines.watch(fast)
     sooner = deadlines.next_sweep
 
     assert sooner is not None

@@ -22,7 +22,7 @@ from naftiko_runtime.consumer.client import (
     UpstreamTooLarge,
     UpstreamUnreachable,
 )
-from naftiko_runtime.consumer.deadlines import Deadlines, Limit, tick_for
+from naftiko_runtime.consumer.deadlines import Deadlines, Limit
 from naftiko_runtime.consumer.network import DIRECT, Route
 
 _READ_CHUNK = 64 * 1024
@@ -47,8 +47,7 @@ class AiohttpClient:
         self._max_body = max_body
         self._session: aiohttp.ClientSession | None = None
         self._timeout = _client_timeout(timeouts)
-        self._deadlines = Deadlines()
-        self._tick = tick_for(timeouts)
+        self._deadlines = Deadlines(timeouts)
 
     def _open(self) -> aiohttp.ClientSession:
         # Created lazily so the session binds to the loop that serves requests.
@@ -75,7 +74,7 @@ class AiohttpClient:
         session = self._session or self._open()
         own = request.timeouts
         timeouts = own or self._timeouts
-        attempt = self._deadlines.watch(timeouts, self._tick if own is None else tick_for(own))
+        attempt = self._deadlines.watch(own)
         try:
             async with session.request(
                 request.method,

@@ -7,7 +7,7 @@ CPU per request, more with logs, metrics and traces on (a heap of timers is slow
 Here an attempt notes when it started in a table, and one timer, running only while attempts are
 under way, looks at them every `tick`: a tenth of the shortest limit in use, between 5 ms and
 250 ms. An attempt past a limit has its task cancelled, and the client's `send` turns that
-cancellation into its timeout (`expired` says which limit). So a timeout fires at most one tick
+cancellation into its timeout (`Attempt.timed_out` says which limit). So a timeout fires at most one tick
 late, never early.
 
 The read limit counts from the attempt's start to the answer's headers, then between the body's
@@ -45,7 +45,7 @@ def tick_for(timeouts: Timeouts) -> float | None:
 class Attempt:
     """One attempt's limits and progress, in its client's `Deadlines` until it ends."""
 
-    __slots__ = ("_body", "_cancelling", "_progress", "_read", "_seen", "_task", "_total", "expired", "started")
+    __slots__ = ("_body", "_cancelling", "_expired", "_progress", "_read", "_seen", "_task", "_total", "started")
 
     def __init__(self, task: asyncio.Task[object], timeouts: Timeouts) -> None:
         self._task = task
@@ -55,7 +55,7 @@ class Attempt:
         self.started = self._progress = time.monotonic()
         self._body: Body | None = None
         self._seen = 0
-        self.expired: Limit | None = None
+        self._expired: Limit | None = None
 
     def reading(self, body: Body) -> None:
         """The answer's headers are in; its body arrives through `body`."""
@@ -77,28 +77,35 @@ class Attempt:
         return "read" if now - self._progress >= self._read else None
 
     def expire(self, limit: Limit) -> None:
-        self.expired = limit
+        self._expired = limit
         self._task.cancel()
 
     def timed_out(self) -> Limit | None:
         """The limit whose expiry the cancellation being handled is, when it is that alone: then it is
         taken back (the task goes on, to raise the timeout). None: a cancellation from elsewhere stands."""
-        if self.expired is None or self._task.uncancel() > self._cancelling:
+        if self._expired is None or self._task.uncancel() > self._cancelling:
             return None
-        return self.expired
+        return self._expired
 
 
 class Deadlines:
     """The attempts of one client (one event loop) under way, and the timer that sweeps them."""
 
-    def __init__(self) -> None:
+    def __init__(self, defaults: Timeouts) -> None:
+        """`defaults`: the client's own timeouts (their tick made once; most attempts keep to them)."""
+        self._defaults = defaults
+        self._default_tick = tick_for(defaults)
         self._live: dict[Attempt, float] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0
 
-    def watch(self, timeouts: Timeouts, tick: float | None) -> Attempt | None:
-        """Start keeping an attempt of the current task to `timeouts` (`tick`: `tick_for(timeouts)`);
-        None when they set no read or total limit."""
+    def watch(self, timeouts: Timeouts | None = None) -> Attempt | None:
+        """Start keeping an attempt of the current task to `timeouts` (None: the client's own); None
+        when they set no read or total limit."""
+        if timeouts is None:
+            timeouts, tick = self._defaults, self._default_tick
+        else:
+            tick = tick_for(timeouts)
         if tick is None:
             return None
         task = asyncio.current_task()

@@ -60,15 +60,15 @@ class Unsampled(tuple[tuple[str, str], ...]):
     """A call whose trace is not recorded, as the trace headers its upstream requests carry (made once).
 
     Its trace id, marked not sampled, under a parent id of its own (no span records it, so one
-    serves all its requests), and the caller's `tracestate`. A tuple, so made without a frame of
-    Python: it is made for most calls.
+    serves all its requests), and the caller's `tracestate`.
     """
 
     __slots__ = ()
 
 
-# A not-sampled traceparent from its trace id (hex) and parent id (an int).
-_NOT_SAMPLED = "00-{}-{:016x}-00".format
+def _unsampled(trace_id: str, tracestate: str | None) -> Unsampled:
+    traceparent = ("traceparent", f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00")
+    return Unsampled((traceparent,) if tracestate is None else (traceparent, ("tracestate", tracestate)))
 
 
 def _inbound_sampled(traceparent: str) -> tuple[str, bool] | None:
@@ -159,11 +159,9 @@ class Tracing:
             if inbound is None:
                 trace_id = random.getrandbits(128) or 1
                 if trace_id & _LOW_64 >= self._bound:
-                    return Unsampled((("traceparent", _NOT_SAMPLED(f"{trace_id:032x}", random.getrandbits(64) or 1)),))
+                    return _unsampled(f"{trace_id:032x}", None)
             elif not inbound[1]:
-                traceparent = ("traceparent", _NOT_SAMPLED(inbound[0], random.getrandbits(64) or 1))
-                tracestate = carrier.get("tracestate") if carrier else None
-                return Unsampled((traceparent,) if tracestate is None else (traceparent, ("tracestate", tracestate)))
+                return _unsampled(inbound[0], carrier.get("tracestate") if carrier else None)
         return self.propagator.extract(carrier) if carrier else _ROOT
 
     def start_attempt(self, request: UpstreamRequest, ref: str, number: int) -> tuple[Span | None, UpstreamRequest]:
